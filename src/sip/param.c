@@ -1,0 +1,169 @@
+/* sip/param.c: parameters (";name=value"), token lists and quoted strings. */
+#include <string.h>
+#include <strings.h>
+
+#include "sip/msg-int.h"
+
+/* Returns the position after the closing quote; NULL when unterminated.
+ * A backslash escapes any byte (quoted-pair), NUL included. */
+const char *sip_skip_quoted(const char *p, const char *e)
+{
+	if (p >= e || *p != '"')
+		return NULL;
+	for (p++; p < e; p++) {
+		if (*p == '\\') {
+			if (++p >= e)
+				return NULL;
+		} else if (*p == '"') {
+			return p + 1;
+		} else if (*p == '\r' || *p == '\n') {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* One generic-param at p (just after ';' and blanks): token [= value]. */
+static const char *scan_one(const char *p, const char *e, struct pl *name, struct pl *val)
+{
+	const char *n = p;
+
+	p = cc_span(p, e, CC_TOKEN);
+	if (p == n)
+		return NULL;
+	*name = pl_span(n, p);
+	val->p = p;
+	val->l = 0;
+	{
+		const char *q = skip_ws(p, e);
+		if (q < e && *q == '=') {
+			const char *v = skip_ws(q + 1, e);
+			if (v < e && *v == '"') {
+				p = sip_skip_quoted(v, e);
+				if (!p)
+					return NULL;
+			} else {
+				p = cc_span(v, e, CC_PVAL);
+				if (p == v)
+					return NULL;
+			}
+			*val = pl_span(v, p);
+		}
+	}
+	return p;
+}
+
+/* Validate the parameters that follow a value.  p is at the first ';' (or
+ * blanks before it); parsing stops at the end, or at ',' when multi.
+ * Returns where it stopped (blanks skipped), NULL when malformed. */
+const char *sip_scan_params(const char *p, const char *e, bool multi, struct pl *params,
+			    unsigned *count)
+{
+	const char *first = NULL, *last = p;
+	unsigned n = 0;
+
+	for (;;) {
+		struct pl name, val;
+		const char *q = skip_ws(p, e);
+		if (q == e || (multi && *q == ','))
+			break;
+		if (*q != ';')
+			return NULL;
+		if (!first)
+			first = q;
+		q = skip_ws(q + 1, e);
+		p = scan_one(q, e, &name, &val);
+		if (!p || ++n > SIP_MAX_PARAMS)
+			return NULL;
+		last = p;
+	}
+	if (params)
+		*params = first ? pl_span(first, last) : PL_NULL;
+	if (count)
+		*count = n;
+	return skip_ws(last, e);
+}
+
+int sip_param_next(struct pl *iter, struct pl *name, struct pl *val)
+{
+	const char *p = iter->p, *e = iter->p + iter->l;
+
+	if (!p)
+		return ENOENT;
+	p = skip_ws(p, e);
+	if (p == e)
+		return ENOENT;
+	if (*p != ';')
+		return EBADMSG;
+	p = skip_ws(p + 1, e);
+	p = scan_one(p, e, name, val);
+	if (!p)
+		return EBADMSG;
+	*iter = pl_span(p, e);
+	return 0;
+}
+
+/* Case-insensitive lookup; val is set (possibly empty) when found. */
+int sip_param_find(const struct pl *params, const char *name, struct pl *val)
+{
+	struct pl it = *params, n, v;
+	int err;
+
+	while ((err = sip_param_next(&it, &n, &v)) == 0) {
+		if (pl_caseeq_str(&n, name)) {
+			if (val)
+				*val = v;
+			return 0;
+		}
+	}
+	return err == EBADMSG ? EBADMSG : ENOENT;
+}
+
+/* Next token of a comma-separated list (Allow, Supported, Require...). */
+int sip_token_next(struct pl *iter, struct pl *tok)
+{
+	const char *p = iter->p, *e = iter->p + iter->l, *s;
+
+	if (!p)
+		return ENOENT;
+	while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
+		p++;
+	if (p == e)
+		return ENOENT;
+	s = p;
+	p = cc_span(p, e, CC_TOKEN);
+	if (p == s)
+		return EBADMSG;
+	*tok = pl_span(s, p);
+	p = skip_ws(p, e);
+	/* skip parameters of this element (e.g. Accept: a/b;q=0.5) */
+	while (p < e && *p != ',')
+		p++;
+	*iter = pl_span(p, e);
+	return 0;
+}
+
+/* Copy a possibly quoted value, removing quotes and backslash escapes. */
+int sip_unquote(const struct pl *in, char *dst, size_t size)
+{
+	const char *p = in->p, *e = in->p + in->l;
+	size_t o = 0;
+
+	if (!size)
+		return ENOSPC;
+	if (in->l >= 2 && *p == '"' && e[-1] == '"') {
+		p++;
+		e--;
+	}
+	for (; p < e; p++) {
+		if (*p == '\\' && p + 1 < e)
+			p++;
+		if (o + 1 >= size) {
+			dst[o] = '\0';
+			return ENOSPC;
+		}
+		dst[o++] = *p;
+	}
+	dst[o] = '\0';
+	return 0;
+}
