@@ -8,10 +8,13 @@
  * (after the separating comma when multi).  EBADMSG when malformed. */
 int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
 {
-	const char *p = rest->p, *e = rest->p + rest->l, *start, *q;
+	const char *p = rest->p, *e, *start, *q;
 	struct sip_addr a;
 	unsigned nparam;
 
+	if (!p)
+		return EBADMSG;
+	e = p + rest->l;
 	memset(&a, 0, sizeof(a));
 	p = skip_ws(p, e);
 	start = p;

@@ -270,6 +270,7 @@ int sip_via_parse_next(struct sip_via *via, struct pl *rest);
  * returns 0 and one parameter, ENOENT at the end, EBADMSG when bad. */
 int sip_param_next(struct pl *iter, struct pl *name, struct pl *val);
 int sip_param_find(const struct pl *params, const char *name, struct pl *val);
+int sip_param_find_pl(const struct pl *params, const struct pl *name, struct pl *val);
 int sip_token_next(struct pl *iter, struct pl *tok);
 int sip_unquote(const struct pl *in, char *dst, size_t size);
 

@@ -86,10 +86,11 @@ const char *sip_scan_params(const char *p, const char *e, bool multi, struct pl 
 
 int sip_param_next(struct pl *iter, struct pl *name, struct pl *val)
 {
-	const char *p = iter->p, *e = iter->p + iter->l;
+	const char *p = iter->p, *e;
 
 	if (!p)
 		return ENOENT;
+	e = p + iter->l;
 	p = skip_ws(p, e);
 	if (p == e)
 		return ENOENT;
@@ -106,11 +107,17 @@ int sip_param_next(struct pl *iter, struct pl *name, struct pl *val)
 /* Case-insensitive lookup; val is set (possibly empty) when found. */
 int sip_param_find(const struct pl *params, const char *name, struct pl *val)
 {
+	struct pl n = pl_cstr(name);
+	return sip_param_find_pl(params, &n, val);
+}
+
+int sip_param_find_pl(const struct pl *params, const struct pl *name, struct pl *val)
+{
 	struct pl it = *params, n, v;
 	int err;
 
 	while ((err = sip_param_next(&it, &n, &v)) == 0) {
-		if (pl_caseeq_str(&n, name)) {
+		if (pl_casecmp_eq(&n, name)) {
 			if (val)
 				*val = v;
 			return 0;
@@ -122,10 +129,11 @@ int sip_param_find(const struct pl *params, const char *name, struct pl *val)
 /* Next token of a comma-separated list (Allow, Supported, Require...). */
 int sip_token_next(struct pl *iter, struct pl *tok)
 {
-	const char *p = iter->p, *e = iter->p + iter->l, *s;
+	const char *p = iter->p, *e, *s;
 
 	if (!p)
 		return ENOENT;
+	e = p + iter->l;
 	while (p < e && (*p == ' ' || *p == '\t' || *p == ','))
 		p++;
 	if (p == e)
@@ -146,11 +154,16 @@ int sip_token_next(struct pl *iter, struct pl *tok)
 /* Copy a possibly quoted value, removing quotes and backslash escapes. */
 int sip_unquote(const struct pl *in, char *dst, size_t size)
 {
-	const char *p = in->p, *e = in->p + in->l;
+	const char *p = in->p, *e;
 	size_t o = 0;
 
 	if (!size)
 		return ENOSPC;
+	if (!p) {
+		dst[0] = '\0';
+		return 0;
+	}
+	e = p + in->l;
 	if (in->l >= 2 && *p == '"' && e[-1] == '"') {
 		p++;
 		e--;

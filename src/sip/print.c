@@ -18,9 +18,10 @@ int sip_uri_print(struct buf *b, const struct sip_uri *uri)
 		buf_putc(b, '@');
 	}
 	if (uri->ipv6)
-		buf_printf(b, "[%.*s]", PL_ARG(uri->host));
-	else
-		buf_putpl(b, &uri->host);
+		buf_putc(b, '[');
+	buf_putpl(b, &uri->host);
+	if (uri->ipv6)
+		buf_putc(b, ']');
 	if (uri->port)
 		buf_printf(b, ":%u", uri->port);
 	if (pl_isset(&uri->params))
@@ -36,21 +37,33 @@ int sip_msg_print(const struct sip_msg *m, struct buf *b)
 {
 	bool clen = false;
 
-	if (m->req)
-		buf_printf(b, "%.*s %.*s SIP/%.*s\r\n", PL_ARG(m->method), PL_ARG(m->ruri_text),
-			   PL_ARG(m->version));
-	else
-		buf_printf(b, "SIP/%.*s %03u %.*s\r\n", PL_ARG(m->version), m->scode,
-			   PL_ARG(m->reason));
+	/* slices may hold NUL bytes (quoted-pair): never print them with %s */
+	if (m->req) {
+		buf_putpl(b, &m->method);
+		buf_putc(b, ' ');
+		buf_putpl(b, &m->ruri_text);
+		buf_puts(b, " SIP/");
+		buf_putpl(b, &m->version);
+	} else {
+		buf_puts(b, "SIP/");
+		buf_putpl(b, &m->version);
+		buf_printf(b, " %03u ", m->scode);
+		buf_putpl(b, &m->reason);
+	}
+	buf_puts(b, "\r\n");
 	for (unsigned i = 0; i < m->nhdr; i++) {
 		const struct sip_hdr *h = &m->hdrs[i];
 		if (h->id == SIP_H_CONTENT_LENGTH) {
 			buf_printf(b, "Content-Length: %zu\r\n", m->body.l);
 			clen = true;
-		} else if (h->id != SIP_H_OTHER) {
-			buf_printf(b, "%s: %.*s\r\n", sip_hdr_name(h->id), PL_ARG(h->val));
 		} else {
-			buf_printf(b, "%.*s: %.*s\r\n", PL_ARG(h->name), PL_ARG(h->val));
+			if (h->id != SIP_H_OTHER)
+				buf_puts(b, sip_hdr_name(h->id));
+			else
+				buf_putpl(b, &h->name);
+			buf_puts(b, ": ");
+			buf_putpl(b, &h->val);
+			buf_puts(b, "\r\n");
 		}
 	}
 	if (!clen)

@@ -157,11 +157,14 @@ static int parse_tel(struct sip_uri *u, const char *p, const char *e)
 
 int sip_uri_parse(struct sip_uri *uri, const struct pl *text)
 {
-	const char *p = text->p, *e = text->p + text->l, *s = p;
+	const char *p = text->p, *e, *s = p;
 	struct sip_uri u;
 	bool bad = false;
 	int err;
 
+	if (!p)
+		return EBADMSG;
+	e = p + text->l;
 	memset(&u, 0, sizeof(u));
 	if (p == e || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 		return EBADMSG;
@@ -252,6 +255,8 @@ static bool params_eq(const struct pl *pa, const struct pl *pb)
 	static const char *const strict[] = { "user", "ttl", "method", "maddr", "transport" };
 	struct pl it = *pa, n, v, w;
 
+	if (pl_eq(pa, pb))
+		return true;
 	for (unsigned i = 0; i < sizeof(strict) / sizeof(strict[0]); i++) {
 		bool ina = sip_param_find(pa, strict[i], NULL) == 0;
 		bool inb = sip_param_find(pb, strict[i], NULL) == 0;
@@ -259,10 +264,7 @@ static bool params_eq(const struct pl *pa, const struct pl *pb)
 			return false;
 	}
 	while (sip_param_next(&it, &n, &v) == 0) {
-		char name[64];
-		if (pl_strcpy(&n, name, sizeof(name)) >= sizeof(name))
-			return false;
-		if (sip_param_find(pb, name, &w) == 0 && !esc_eq(&v, &w, true))
+		if (sip_param_find_pl(pb, &n, &w) == 0 && !esc_eq(&v, &w, true))
 			return false;
 	}
 	return true;
@@ -272,12 +274,14 @@ static bool params_eq(const struct pl *pa, const struct pl *pb)
 static bool headers_eq(const struct pl *a, const struct pl *b)
 {
 	const struct pl *x = a, *y = b;
+	if (pl_eq(a, b))
+		return true;
 	for (int pass = 0; pass < 2; pass++) {
-		const char *p = x->p, *e = x->p + x->l;
+		const char *p = x->p, *e = p ? p + x->l : NULL;
 		while (p && p < e) {
 			const char *amp = memchr(p, '&', (size_t)(e - p));
 			struct pl item = pl_span(p, amp ? amp : e);
-			const char *q = y->p, *ye = y->p + y->l;
+			const char *q = y->p, *ye = q ? q + y->l : NULL;
 			bool found = false;
 			while (q && q < ye && !found) {
 				const char *a2 = memchr(q, '&', (size_t)(ye - q));

@@ -14,11 +14,14 @@ static const char *slash(const char *p, const char *e)
 /* Parse one Via value at *rest; *rest becomes what follows its comma. */
 int sip_via_parse_next(struct sip_via *via, struct pl *rest)
 {
-	const char *p = rest->p, *e = rest->p + rest->l, *s, *q;
+	const char *p = rest->p, *e, *s, *q;
 	struct sip_via v;
 	struct pl it, name, val;
 	unsigned nparam;
 
+	if (!p)
+		return EBADMSG;
+	e = p + rest->l;
 	memset(&v, 0, sizeof(v));
 	v.ttl = -1;
 	p = skip_ws(p, e);
