@@ -1,5 +1,6 @@
 /* buf.c: bounded growable buffer. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +35,15 @@ int buf_reserve(struct buf *b, size_t extra)
 
 	if (b->err)
 		return b->err;
+	if (extra >= SIZE_MAX - b->len)
+		return b->err = ENOSPC; /* len + extra + 1 would wrap */
 	need = b->len + extra + 1;
-	if (need < b->len || (b->max && need > b->max + 1))
+	if (b->max && need > b->max + 1)
 		return b->err = ENOSPC;
 	if (need > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < need)
-			cap *= 2;
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 		if (b->max && cap > b->max + 1)
 			cap = b->max + 1;
 		b->p = xrealloc(b->p, cap);
@@ -117,9 +120,11 @@ void buf_consume(struct buf *b, size_t n)
 		b->p[b->len] = '\0';
 }
 
+/* Always terminated, also when fresh or after buf_reset. */
 const char *buf_cstr(struct buf *b)
 {
 	if (!b->p && buf_reserve(b, 0))
 		return "";
+	b->p[b->len] = '\0';
 	return b->p;
 }

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "fsutil.h"
+#include "pl.h"
 #include "xmalloc.h"
 
 #define CONF_MAX_SIZE (1024 * 1024)
@@ -77,7 +78,9 @@ static bool is_name(const char *s)
 	return true;
 }
 
-/* A value may be quoted to keep leading/trailing blanks or a '#'. */
+/* A value may be quoted to keep leading/trailing blanks or a '#'; a comment
+ * may follow the closing quote.  EINVAL: no closing quote; EBADMSG: text
+ * after it. */
 static int unquote(char *v, char **out)
 {
 	size_t n = strlen(v);
@@ -88,8 +91,12 @@ static int unquote(char *v, char **out)
 				i++;
 			*o++ = *i;
 		}
-		if (*i != '"' || i[1] != '\0')
+		if (*i != '"')
 			return EINVAL;
+		for (i++; is_space(*i); i++)
+			;
+		if (*i != '\0' && *i != '#')
+			return EBADMSG;
 		*o = '\0';
 	} else {
 		/* strip a trailing comment: " # ..." */
@@ -116,17 +123,22 @@ int conf_parse(struct conf **cp, const char *path, const char *text, size_t len,
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	c->path = xstrdup(path ? path : "(config)");
-	if (memchr(copy, '\0', len)) {
-		conf_errf(c, 0, err, errsz, "contains a NUL byte: not a text file");
+	if ((p = memchr(copy, '\0', len))) {
+		for (char *q = copy; q < p; q++)
+			line += *q == '\n';
+		conf_errf(c, line + 1, err, errsz,
+			  "contains a NUL byte: not a text file; save it as plain text");
 		rc = EINVAL;
 		goto out;
 	}
+	p = copy;
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		char *e = nl ? nl : end, *s;
 		line++;
 		if ((size_t)(e - p) > CONF_MAX_LINE) {
-			conf_errf(c, line, err, errsz, "line longer than %d bytes", CONF_MAX_LINE);
+			conf_errf(c, line, err, errsz, "line longer than %d bytes: shorten it",
+				  CONF_MAX_LINE);
 			rc = EINVAL;
 			goto out;
 		}
@@ -155,6 +167,17 @@ int conf_parse(struct conf **cp, const char *path, const char *text, size_t len,
 			if (!is_name(name) || (arg && !*arg)) {
 				conf_errf(c, line, err, errsz,
 					  "bad section name '%s': use letters, digits, '-', '_' or '.'", name);
+				rc = EINVAL;
+				goto out;
+			}
+			/* a repeat would be ignored by conf_sect_find: refuse it */
+			for (sect = c->sects; sect; sect = sect->next) {
+				if (strcmp(sect->name, name) || !sect->arg != !arg ||
+				    (arg && strcmp(sect->arg, arg)))
+					continue;
+				conf_errf(c, line, err, errsz,
+					  "[%s%s%s] is already opened at line %u: merge the two",
+					  name, arg ? " " : "", arg ? arg : "", sect->line);
 				rc = EINVAL;
 				goto out;
 			}
@@ -190,9 +213,12 @@ int conf_parse(struct conf **cp, const char *path, const char *text, size_t len,
 				rc = EINVAL;
 				goto out;
 			}
-			if (unquote(val, &val)) {
-				conf_errf(c, line, err, errsz,
-					  "unterminated quote in the value of '%s'", key);
+			rc = unquote(val, &val);
+			if (rc) {
+				conf_errf(c, line, err, errsz, rc == EINVAL ?
+					  "unterminated quote in the value of '%s': close it with \"" :
+					  "text after the closing quote in the value of '%s': "
+					  "put it inside the \"\" or after a '#'", key);
 				rc = EINVAL;
 				goto out;
 			}
@@ -345,19 +371,19 @@ int conf_get_u32(const struct conf *c, const struct conf_sect *s, const char *ke
 		 uint32_t min, uint32_t max, uint32_t *out, char *err, size_t errsz)
 {
 	const struct conf_kv *kv = conf_kv_find(s, key);
-	char *e;
-	unsigned long v;
+	struct pl x;
+	uint32_t v;
 
 	if (!kv)
 		return ENOENT;
-	errno = 0;
-	v = strtoul(kv->val, &e, 10);
-	if (!*kv->val || *e || errno || kv->val[0] == '-' || v < min || v > max) {
+	/* strict: strtoul would take " 5", "+5" and wrap "-1" */
+	x = pl_cstr(kv->val);
+	if (pl_u32(&x, &v) || v < min || v > max) {
 		conf_errf(c, kv->line, err, errsz, "'%s = %s': write a whole number from %u to %u",
 			  key, kv->val, min, max);
 		return EINVAL;
 	}
-	*out = (uint32_t)v;
+	*out = v;
 	return 0;
 }
 

@@ -139,11 +139,16 @@ int fs_append_sync(const char *path, const void *data, size_t len, mode_t mode)
 	return err;
 }
 
+/* mkdir -p; ENOTDIR when something else than a directory is in the way. */
 int fs_mkdir_p(const char *path, mode_t mode)
 {
-	char *p = xstrdup(path);
+	char *p;
 	int err = 0;
+	struct stat st;
 
+	if (!*path)
+		return ENOENT;
+	p = xstrdup(path);
 	for (char *s = p + 1; ; s++) {
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
@@ -157,6 +162,11 @@ int fs_mkdir_p(const char *path, mode_t mode)
 				break;
 		}
 	}
+	/* mkdir says EEXIST for a file too */
+	if (!err && stat(p, &st) < 0)
+		err = errno;
+	else if (!err && !S_ISDIR(st.st_mode))
+		err = ENOTDIR;
 	free(p);
 	return err;
 }

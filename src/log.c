@@ -1,6 +1,7 @@
 /* log.c: log and SIP trace sinks. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +108,62 @@ void log_close(void)
 	trace_handler = NULL;
 }
 
-/* Escape control bytes (and, unless keep_newlines, CR/LF) so network input
- * can never drive the terminal.  Returns the length written. */
+/* Length of the well-formed UTF-8 character at s (RFC 3629), or 0 when the
+ * bytes are not one or encode a C1 control (U+0080..U+009F: U+009B is CSI
+ * to terminals that honour C1 in UTF-8). */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	uint32_t cp;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f)
+		return 0;
+	return n;
+}
+
+/* Escape control bytes (C0, DEL, C1 raw or UTF-8 encoded), invalid UTF-8
+ * and, unless keep_newlines, CR/LF, so network input can never drive the
+ * terminal; valid UTF-8 text stays readable.  Returns the length written. */
 size_t log_escape(char *dst, size_t size, const char *src, size_t len, bool keep_newlines)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t o = 0;
+	size_t o = 0, n;
 
 	if (!size)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)src[i];
-		if (c >= 0x20 && c != 0x7f) {
+		if (c >= 0x20 && c < 0x7f) {
 			if (o + 1 >= size)
 				break;
 			dst[o++] = (char)c;
+		} else if (c >= 0x80 && (n = utf8_len((const unsigned char *)src + i, len - i))) {
+			if (o + n >= size)
+				break;
+			memcpy(dst + o, src + i, n);
+			o += n;
+			i += n - 1;
 		} else if (keep_newlines && (c == '\n' || c == '\t' ||
 					     (c == '\r' && i + 1 < len && src[i + 1] == '\n'))) {
 			if (c == '\r')
@@ -223,7 +265,7 @@ void log_trace(bool out, const char *proto, const char *peer, const char *msg, s
 	log_escape(esc, cap, msg, len, true);
 	stamp(ts, sizeof(ts));
 	if (tracefile)
-		fprintf(tracefile, "%s %s %s %s\n%s\n", ts, out ? "send" : "recv",
+		fprintf(tracefile, "%s %s %s %s %s\n%s\n", ts, proto, out ? "send" : "recv",
 			out ? "to" : "from", peer, esc);
 	else
 		fprintf(stderr, "%s %s %s %s %s\n%s\n", ts, proto, out ? "send" : "recv",

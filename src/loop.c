@@ -64,13 +64,25 @@ static void pipe_read(int fd, int events, void *arg);
 
 int loop_init(void)
 {
+	int err;
+
 	if (pipefd[0] >= 0)
 		return 0;
+	/* a wakeup made while no pipe existed (or pending at loop_close) left
+	 * no byte to drain: forget it, or every later wakeup is swallowed */
+	atomic_store(&wake_pending, 0);
 	if (pipe(pipefd) < 0)
 		return errno;
 	set_nonblock_cloexec(pipefd[0]);
 	set_nonblock_cloexec(pipefd[1]);
-	return loop_fd_add(pipefd[0], LOOP_READ, pipe_read, NULL);
+	err = loop_fd_add(pipefd[0], LOOP_READ, pipe_read, NULL);
+	if (err) {
+		/* not half-made: the next loop_init must try again */
+		close(pipefd[0]);
+		close(pipefd[1]);
+		pipefd[0] = pipefd[1] = -1;
+	}
+	return err;
 }
 
 void loop_close(void)

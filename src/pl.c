@@ -67,22 +67,26 @@ int pl_cmp(const struct pl *a, const struct pl *b)
 	return a->l < b->l ? -1 : a->l > b->l;
 }
 
-/* Strict unsigned decimal: digits only, no sign, no overflow (ERANGE). */
+/* Strict unsigned decimal: digits only, no sign, no overflow (ERANGE).
+ * No length cap: leading zeros are valid and the overflow check bounds v. */
 int pl_u64(const struct pl *x, uint64_t *out)
 {
 	uint64_t v = 0;
-	if (!x->l || x->l > 20)
-		return x->l ? ERANGE : EINVAL;
+	int err = 0;
+	if (!x->l)
+		return EINVAL;
 	for (size_t i = 0; i < x->l; i++) {
 		unsigned d = (unsigned char)x->p[i] - '0';
 		if (d > 9)
 			return EINVAL;
-		if (v > (UINT64_MAX - d) / 10)
-			return ERANGE;
-		v = v * 10 + d;
+		if (err || v > (UINT64_MAX - d) / 10)
+			err = ERANGE; /* keep scanning: bad input is EINVAL */
+		else
+			v = v * 10 + d;
 	}
-	*out = v;
-	return 0;
+	if (!err)
+		*out = v;
+	return err;
 }
 
 int pl_u32(const struct pl *x, uint32_t *out)
