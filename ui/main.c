@@ -1,12 +1,33 @@
-/* ui/main.c: sipterm's entry point: options, then the chosen front end. */
+/* ui/main.c: sipterm's entry point: options, configuration, the user
+ * agent, the event printers, the scripts, and the loop. */
+#include "config.h"
+
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
+#include "event.h"
+#include "log.h"
+#include "loop.h"
+#include "ua.h"
+#include "ui/app.h"
+#include "ui/cmd.h"
 #include "ui/parse.h"
+#include "ui/script.h"
+
+#define LOG_MOD "main"
+
+struct app app;
+
+static struct script *script;
+static bool sigint_seen;
 
 static void usage(FILE *f)
 {
@@ -14,48 +35,301 @@ static void usage(FILE *f)
 		"usage: sipterm [options]\n"
 		"       sipterm --parse FILE...\n"
 		"\n"
-		"  -h, --help           show this help and exit\n"
-		"  -V, --version        show the version and exit\n"
-		"      --parse FILE...  parse raw SIP messages and report each one\n"
+		"  -f, --config FILE      configuration file (default:\n"
+		"                         $XDG_CONFIG_HOME/sipterm/config)\n"
+		"  -l, --listen HOST:PORT where to listen for SIP over UDP and TCP\n"
+		"                         (repeatable; port 0 picks a free port;\n"
+		"                         default 5060 or the next free port)\n"
+		"      --headless         no terminal UI: log to stderr, events to stdout\n"
+		"      --events text|json how events are printed (json: one object a line)\n"
+		"  -e, --exec COMMAND     run COMMAND after start (repeatable, in order)\n"
+		"      --script FILE      run the commands in FILE after start\n"
+		"      --log-level LEVEL  error, warn, info (default) or debug\n"
+		"      --log-file FILE    also write the log to FILE\n"
+		"      --siptrace[=FILE]  print every SIP message (to FILE if given)\n"
+		"      --dns-server ADDR  DNS server to use, as HOST:PORT\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
+		"      --parse FILE...    parse raw SIP messages and report each one\n"
 		"\n"
-		"See sipterm(1) for everything else.\n");
+		"Commands (for -e, scripts and the command line): sipterm -e help, or\n"
+		"see sipterm(1), which also lists every event and exit status.\n");
+}
+
+/* Map a SIP failure status to the exit status scripts rely on. */
+int app_exit_for_status(unsigned status)
+{
+	switch (status) {
+	case 0:
+	case 200:
+		return EXIT_OK;
+	case 401:
+	case 403:
+	case 407:
+		return EXIT_AUTH;
+	case 486:
+	case 600:
+		return EXIT_BUSY;
+	case 408:
+	case 480:
+	case 487:
+		return EXIT_NOANSWER;
+	case 603:
+		return EXIT_DECLINED;
+	default:
+		return EXIT_CALL;
+	}
+}
+
+static void shutdown_done(void *arg)
+{
+	(void)arg;
+	loop_stop(app.exit_code);
+}
+
+/* Unregister everything (waiting at most 3 s), then leave the loop. */
+void app_quit(int code)
+{
+	if (code)
+		app.exit_code = code;
+	if (app.quitting)
+		return;
+	app.quitting = true;
+	if (app.ua)
+		ua_shutdown(app.ua, 3000, shutdown_done, NULL);
+	else
+		loop_stop(app.exit_code);
+}
+
+static void on_signal(int sig, void *arg)
+{
+	(void)arg;
+	if (sig == SIGINT && sigint_seen) {
+		log_w("second interrupt: exiting now");
+		exit(app.exit_code ? app.exit_code : 130);
+	}
+	if (sig == SIGINT)
+		sigint_seen = true;
+	log_i("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "interrupt");
+	app_quit(0);
+}
+
+static void print_event(const struct ev *e, void *arg)
+{
+	struct buf b;
+	(void)arg;
+	buf_init(&b, 0);
+	if (app.json)
+		ev_json(e, &b);
+	else
+		ev_text(e, &b);
+	printf("%s\n", buf_cstr(&b));
+	fflush(stdout);
+	buf_free(&b);
+}
+
+static void script_done(struct script *s, int status, bool eof, void *arg)
+{
+	(void)s;
+	(void)arg;
+	if (status) {
+		app.exit_code = status;
+		app_quit(status);
+		return;
+	}
+	if (eof)
+		app_quit(app.exit_code);
+}
+
+/* Standard input carries commands when it is a pipe or a file (not a
+ * terminal, and not /dev/null as under a service manager). */
+static bool stdin_is_script(void)
+{
+	struct stat st;
+	if (isatty(STDIN_FILENO) || fstat(STDIN_FILENO, &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode);
 }
 
 int main(int argc, char **argv)
 {
-	enum { OPT_PARSE = 256 };
+	enum {
+		OPT_PARSE = 256, OPT_HEADLESS, OPT_EVENTS, OPT_SCRIPT, OPT_LOG_LEVEL, OPT_LOG_FILE,
+		OPT_SIPTRACE, OPT_DNS,
+	};
 	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "headless", no_argument, NULL, OPT_HEADLESS },
+		{ "events", required_argument, NULL, OPT_EVENTS },
+		{ "exec", required_argument, NULL, 'e' },
+		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "siptrace", optional_argument, NULL, OPT_SIPTRACE },
+		{ "dns-server", required_argument, NULL, OPT_DNS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "parse", no_argument, NULL, OPT_PARSE },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool parse = false;
-	int c;
+	const char *config = NULL, *script_file = NULL, *log_file = NULL, *trace_file = NULL;
+	char **execs = calloc((size_t)argc + 1, sizeof(char *));
+	int nexec = 0, c, rc;
+	bool parse = false, trace = false;
+	struct ua_opts o;
+	char err[1024], defpath[1024];
+	enum log_level lvl = LOG_LVL_INFO;
 
-	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+	ua_opts_default(&o);
+	while ((c = getopt_long(argc, argv, "f:l:e:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			config = optarg;
+			break;
+		case 'l':
+			if (o.sip.tp.nlisten >= SIP_TP_MAX_LISTEN ||
+			    sa_parse_hostport(&o.sip.tp.listen[o.sip.tp.nlisten], optarg, 5060)) {
+				fprintf(stderr, "sipterm: --listen %s: write HOST:PORT, e.g. "
+					"127.0.0.1:5070 or [::1]:0 (at most %d)\n", optarg,
+					SIP_TP_MAX_LISTEN);
+				return EXIT_USAGE;
+			}
+			o.sip.tp.nlisten++;
+			o.sip.tp.next_free = false;
+			o.listen_given = true;
+			break;
+		case OPT_HEADLESS:
+			app.headless = true;
+			break;
+		case OPT_EVENTS:
+			if (!strcmp(optarg, "json")) {
+				app.json = true;
+			} else if (strcmp(optarg, "text")) {
+				fprintf(stderr, "sipterm: --events %s: write text or json\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'e':
+			execs[nexec++] = optarg;
+			break;
+		case OPT_SCRIPT:
+			script_file = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_level_parse(optarg, &lvl)) {
+				fprintf(stderr, "sipterm: --log-level %s: write error, warn, info "
+					"or debug\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_LOG_FILE:
+			log_file = optarg;
+			break;
+		case OPT_SIPTRACE:
+			trace = true;
+			trace_file = optarg;
+			break;
+		case OPT_DNS:
+			o.dns_server = optarg;
+			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return EXIT_OK;
 		case 'V':
 			printf("sipterm %s\n", PACKAGE_VERSION);
-			return 0;
+			return EXIT_OK;
 		case OPT_PARSE:
 			parse = true;
 			break;
 		default:
 			fprintf(stderr, "sipterm: try 'sipterm --help'\n");
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (parse) {
 		if (optind >= argc) {
 			fprintf(stderr, "sipterm: --parse needs at least one FILE\n");
-			return 2;
+			return EXIT_USAGE;
 		}
 		return parse_files(argc - optind, argv + optind);
 	}
-	usage(stderr);
-	return 2;
+	if (optind < argc) {
+		fprintf(stderr, "sipterm: unexpected argument '%s' (try 'sipterm --help')\n",
+			argv[optind]);
+		return EXIT_USAGE;
+	}
+
+	log_set_level(lvl);
+	if (log_file && (rc = log_set_file(log_file))) {
+		fprintf(stderr, "sipterm: --log-file %s: %s\n", log_file, strerror(rc));
+		return EXIT_USAGE;
+	}
+	if (trace) {
+		if (trace_file && (rc = log_trace_set_file(trace_file))) {
+			fprintf(stderr, "sipterm: --siptrace=%s: %s\n", trace_file, strerror(rc));
+			return EXIT_USAGE;
+		}
+		log_trace_enable(true);
+	}
+
+	/* configuration: -f must exist; the default path may not */
+	if (!config && conf_default_path(defpath, sizeof(defpath)) == 0 &&
+	    access(defpath, F_OK) == 0)
+		config = defpath;
+	if (config && (rc = conf_load(&app.conf, config, err, sizeof(err)))) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (app.conf && ua_opts_from_conf(&o, app.conf, err, sizeof(err))) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return EXIT_USAGE;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (loop_init()) {
+		fprintf(stderr, "sipterm: cannot start the event loop\n");
+		return EXIT_FAIL;
+	}
+	rc = ua_alloc(&app.ua, app.conf, &o, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
+	}
+	loop_signal(SIGINT, on_signal, NULL);
+	loop_signal(SIGTERM, on_signal, NULL);
+	ev_sink_add(print_event, NULL);
+	cmd_wait_init();
+	log_i("listening for SIP on port %u (UDP and TCP)%s",
+	      sip_tp_port(sip_transport(ua_sip(app.ua)), SIP_TP_UDP, 0),
+	      ua_direct(app.ua) ? "; no accounts: direct mode" : "");
+	ua_start(app.ua);
+
+	if (nexec || script_file) {
+		script = script_new(script_file ? script_file : "-e", script_done, NULL);
+		for (int i = 0; i < nexec; i++)
+			script_add(script, execs[i]);
+		if (script_file && (rc = script_read_file(script, script_file))) {
+			fprintf(stderr, "sipterm: --script %s: %s\n", script_file, strerror(rc));
+			return EXIT_USAGE;
+		}
+		script_start(script);
+	} else if (stdin_is_script()) {
+		script = script_new("stdin", script_done, NULL);
+		script_follow_fd(script, STDIN_FILENO);
+		script_start(script);
+	}
+
+	rc = loop_run();
+	if (rc < 0)
+		rc = EXIT_FAIL;
+	script_free(script);
+	cmd_wait_close();
+	ua_free(app.ua);
+	conf_free(app.conf);
+	ev_sinks_clear();
+	loop_close();
+	log_close();
+	free(execs);
+	return rc;
 }

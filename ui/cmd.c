@@ -1,0 +1,225 @@
+/* ui/cmd.c: the command table and how a line becomes a handler call.
+ * A line is split into words like a shell would (single and double
+ * quotes, backslash escapes); '#' starts a comment outside quotes. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ui/app.h"
+#include "ui/cmd.h"
+#include "xmalloc.h"
+
+const struct cmd_entry cmd_table[] = {
+	{ "accounts", NULL, 0, 0, "accounts",
+	  "List the accounts with their registration state.", cmd_accounts },
+	{ "help", "?", 0, 1, "help [COMMAND] | help --json",
+	  "Show the commands, or one command's usage; --json prints the table for tools.",
+	  cmd_help },
+	{ "log", NULL, 1, 1, "log error|warn|info|debug", "Set the log level.", cmd_log },
+	{ "quit", "exit", 0, 0, "quit",
+	  "Unregister every account and exit (status 0, or the last failure's status).",
+	  cmd_quit },
+	{ "reg", "register", 0, 1, "reg [ACCOUNT]",
+	  "Register an account (all accounts when none is named).", cmd_reg },
+	{ "siptrace", NULL, 1, 1, "siptrace on|off",
+	  "Show every SIP message sent and received (the SIP trace).", cmd_siptrace },
+	{ "unreg", "unregister", 0, 1, "unreg [ACCOUNT]",
+	  "Unregister an account (all accounts when none is named).", cmd_unreg },
+	{ "wait", NULL, 1, 2, "wait SECONDS | wait EVENT [TIMEOUT]",
+	  "Pause a script for SECONDS, or until EVENT happens (at most TIMEOUT seconds, "
+	  "default 60).  An event that happened since the previous wait counts.",
+	  cmd_wait },
+	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+	for (const struct cmd_entry *c = cmd_table; c->name; c++)
+		if (!strcmp(c->name, name) || (c->alias && !strcmp(c->alias, name)))
+			return c;
+	return NULL;
+}
+
+/* Split line in place into at most max words.  Returns the count, or -1
+ * with *err set. */
+int cmd_split(char *line, char **argv, int max, const char **err)
+{
+	char *r = line, *w = line;
+	int n = 0;
+
+	*err = NULL;
+	for (;;) {
+		char quote = 0;
+		while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
+			r++;
+		if (!*r || *r == '#')
+			break;
+		if (n >= max) {
+			*err = "too many words";
+			return -1;
+		}
+		argv[n++] = w;
+		for (; *r; r++) {
+			if (quote) {
+				if (*r == quote) {
+					quote = 0;
+				} else if (*r == '\\' && quote == '"' && r[1]) {
+					*w++ = *++r;
+				} else {
+					*w++ = *r;
+				}
+			} else if (*r == '"' || *r == '\'') {
+				quote = *r;
+			} else if (*r == '\\' && r[1]) {
+				*w++ = *++r;
+			} else if (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n') {
+				break;
+			} else {
+				*w++ = *r;
+			}
+		}
+		if (quote) {
+			*err = "unterminated quote";
+			return -1;
+		}
+		{
+			bool end = *r == '\0';
+			if (!end)
+				r++;
+			*w++ = '\0'; /* w never passes r: unquoting only shrinks */
+			if (end)
+				break;
+		}
+	}
+	return n;
+}
+
+/* Run one command line.  Returns the status if it finished now; a pending
+ * command returns 0 with ctx->pending set and reports later through the
+ * source's done(). */
+int cmd_run(struct cmd_ctx *ctx, const char *line)
+{
+	char *copy = xstrdup(line), *argv[CMD_MAX_ARGS];
+	const struct cmd_entry *c;
+	const char *err;
+	int argc, rc;
+
+	ctx->pending = false;
+	ctx->finished = false;
+	ctx->status = 0;
+	argc = cmd_split(copy, argv, CMD_MAX_ARGS, &err);
+	if (argc < 0) {
+		rc = cmd_error(ctx, EXIT_USAGE, "%s", err);
+		goto out;
+	}
+	if (argc == 0) {
+		rc = 0;
+		goto out;
+	}
+	c = cmd_find(argv[0]);
+	if (!c) {
+		rc = cmd_error(ctx, EXIT_USAGE, "unknown command '%s' (try 'help')", argv[0]);
+		goto out;
+	}
+	if (argc - 1 < c->min_args || (c->max_args >= 0 && argc - 1 > c->max_args)) {
+		rc = cmd_error(ctx, EXIT_USAGE, "usage: %s", c->usage);
+		goto out;
+	}
+	rc = c->h(ctx, argc, argv);
+out:
+	free(copy);
+	if (!ctx->pending) {
+		ctx->finished = true;
+		ctx->status = rc;
+		if (ctx->src->done)
+			ctx->src->done(ctx, rc);
+	}
+	return rc;
+}
+
+void cmd_printf(struct cmd_ctx *ctx, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	ctx->src->out(ctx, true, s);
+	free(s);
+}
+
+int cmd_error(struct cmd_ctx *ctx, int status, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	va_start(ap, fmt);
+	xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	ctx->src->out(ctx, false, s);
+	free(s);
+	return status ? status : EXIT_FAIL;
+}
+
+void cmd_pending(struct cmd_ctx *ctx, void *state, void (*cancel)(struct cmd_ctx *ctx))
+{
+	ctx->pending = true;
+	ctx->state = state;
+	ctx->cancel = cancel;
+}
+
+/* A pending command is over. */
+void cmd_finish(struct cmd_ctx *ctx, int status)
+{
+	if (!ctx->pending || ctx->finished)
+		return;
+	ctx->pending = false;
+	ctx->finished = true;
+	ctx->status = status;
+	ctx->state = NULL;
+	ctx->cancel = NULL;
+	if (ctx->src->done)
+		ctx->src->done(ctx, status);
+}
+
+/* The source goes away (script killed, socket closed): drop the wait. */
+void cmd_cancel(struct cmd_ctx *ctx)
+{
+	if (ctx->pending && ctx->cancel)
+		ctx->cancel(ctx);
+	ctx->pending = false;
+	ctx->state = NULL;
+}
+
+static void json_str(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '"');
+}
+
+int cmd_help_json(struct buf *b)
+{
+	buf_puts(b, "[");
+	for (const struct cmd_entry *c = cmd_table; c->name; c++) {
+		buf_puts(b, c == cmd_table ? "{\"name\":" : ",{\"name\":");
+		json_str(b, c->name);
+		buf_puts(b, ",\"alias\":");
+		if (c->alias)
+			json_str(b, c->alias);
+		else
+			buf_puts(b, "null");
+		buf_printf(b, ",\"min_args\":%d,\"max_args\":%d,\"usage\":", c->min_args, c->max_args);
+		json_str(b, c->usage);
+		buf_puts(b, ",\"help\":");
+		json_str(b, c->help);
+		buf_puts(b, "}");
+	}
+	buf_puts(b, "]");
+	return b->err;
+}
