@@ -166,8 +166,10 @@ static bool printable(const struct pl *x)
 int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *reason,
 		     const struct sip_rx *rx)
 {
-	struct pl via, from, to, callid, cseq;
+	struct pl via, from, to, callid, cseq, rest;
 	bool has_from, has_to, has_callid, has_cseq;
+	const char *p, *nl, *e = data + len;
+	struct sip_via v;
 	struct buf b;
 	struct sa dst = rx->src;
 	char tag[16];
@@ -176,6 +178,11 @@ int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *re
 	/* the Via says where the answer goes; the rest is copied if there */
 	if (!raw_header(data, len, "Via", 'v', &via) || !printable(&via))
 		return EBADMSG;
+	/* to the sent-by port as for any response (18.2.2) when the top Via
+	 * parses and has no rport; else back to the source */
+	rest = via;
+	if (!sip_tp_reliable(rx->tp) && sip_via_parse_next(&v, &rest) == 0 && !v.rport)
+		sa_set_port(&dst, v.port ? v.port : sip_tp_default_port(rx->tp));
 	has_from = raw_header(data, len, "From", 'f', &from) && printable(&from);
 	has_to = raw_header(data, len, "To", 't', &to) && printable(&to);
 	has_callid = raw_header(data, len, "Call-ID", 'i', &callid) && printable(&callid);
@@ -186,9 +193,19 @@ int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *re
 		return 0;
 	sip_rand_token(tag, 10);
 	buf_init(&b, SIP_MAX_MSG_SIZE);
-	buf_printf(&b, "SIP/2.0 400 %s\r\nVia: ", reason);
-	buf_putpl(&b, &via);
-	buf_puts(&b, "\r\n");
+	buf_printf(&b, "SIP/2.0 400 %s\r\n", reason);
+	/* every Via line in order (8.2.6.2): a proxy on the path needs its own */
+	for (;;) {
+		buf_puts(&b, "Via: ");
+		buf_putpl(&b, &via);
+		buf_puts(&b, "\r\n");
+		nl = memchr(via.p + via.l, '\n', (size_t)(e - (via.p + via.l)));
+		if (!nl)
+			break;
+		p = nl + 1;
+		if (!raw_header(p, (size_t)(e - p), "Via", 'v', &via) || !printable(&via))
+			break;
+	}
 	if (has_from) {
 		buf_puts(&b, "From: ");
 		buf_putpl(&b, &from);
