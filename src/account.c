@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "media.h"
 #include "sip/auth.h"
 #include "ua.h"
 #include "xmalloc.h"
@@ -197,8 +198,15 @@ int account_load(struct ua *ua, const struct conf *c, const struct conf_sect *s,
 	if (rc && rc != ENOENT)
 		goto fail;
 	a->answer_after_ok = rc == 0 && b;
-	if ((v = conf_get(s, "codecs")))
-		a->codecs = xstrdup(v);
+	if ((kv = conf_kv_find(s, "codecs"))) {
+		char why[256];
+		if (media_codecs_check(kv->val, why, sizeof(why))) {
+			conf_errf(c, kv->line, err, errsz, "codecs = %s: %s", kv->val, why);
+			rc = EINVAL;
+			goto fail;
+		}
+		a->codecs = xstrdup(kv->val);
+	}
 
 	kv = conf_kv_find(s, "password");
 	if (kv && conf_kv_find(s, "password_cmd")) {

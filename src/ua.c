@@ -36,7 +36,7 @@ struct ua {
 	sip_stray_h *strayh;
 	void *strayarg;
 	/* shutdown */
-	struct tmr tdown;
+	struct tmr tdown, tdrain;
 	unsigned pending_unreg;
 	ua_done_h *doneh;
 	void *donearg;
@@ -378,6 +378,7 @@ int ua_alloc(struct ua **up, const struct conf *c, const struct ua_opts *o, char
 
 	list_init(&ua->accounts);
 	tmr_init(&ua->tdown);
+	tmr_init(&ua->tdrain);
 	rc = check_sections(c, err, errsz);
 	if (rc)
 		goto fail;
@@ -428,6 +429,7 @@ void ua_free(struct ua *ua)
 	if (!ua)
 		return;
 	tmr_cancel(&ua->tdown);
+	tmr_cancel(&ua->tdrain);
 	LIST_FOREACH_SAFE(&ua->accounts, e, tmp) {
 		struct account *a = e->data;
 		list_unlink(&a->le);
@@ -451,16 +453,28 @@ static void shutdown_done(struct ua *ua)
 {
 	ua_done_h *h = ua->doneh;
 	tmr_cancel(&ua->tdown);
+	tmr_cancel(&ua->tdrain);
 	ua->doneh = NULL;
 	if (h)
 		h(ua->donearg);
+}
+
+/* Let requests in flight (a BYE sent just before quitting) finish. */
+static void drain(void *arg)
+{
+	struct ua *ua = arg;
+	if (!sip_busy(ua->sip)) {
+		shutdown_done(ua);
+		return;
+	}
+	tmr_start(&ua->tdrain, 20, drain, ua);
 }
 
 static void unreg_done(void *arg)
 {
 	struct ua *ua = arg;
 	if (ua->pending_unreg && --ua->pending_unreg == 0)
-		shutdown_done(ua);
+		drain(ua);
 }
 
 static void shutdown_timeout(void *arg)

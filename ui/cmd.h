@@ -69,6 +69,16 @@ int cmd_reg(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_unreg(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_log(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_siptrace(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_call(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_answer(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_reject(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_hangup(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_hold(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_resume(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_mute(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_unmute(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_dtmf(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_calls(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* event history for "wait EVENT" (ui/cmd-wait.c) */
 void cmd_wait_init(void);

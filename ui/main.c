@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "call.h"
 #include "conf.h"
 #include "event.h"
 #include "log.h"
@@ -48,6 +49,19 @@ static void usage(FILE *f)
 		"      --log-file FILE    also write the log to FILE\n"
 		"      --siptrace[=FILE]  print every SIP message (to FILE if given)\n"
 		"      --dns-server ADDR  DNS server to use, as HOST:PORT\n"
+		"\n"
+		"Calls and the headless answering service:\n"
+		"  -A, --auto-answer[=S]  answer every call after S seconds (default 0)\n"
+		"      --allow PATTERN    only answer callers whose URI matches the glob\n"
+		"                         PATTERN (repeatable); others are refused\n"
+		"      --reject-code CODE 486 (default) or 603 for callers not allowed\n"
+		"      --max-calls N      at most N calls at once (more get 486)\n"
+		"      --max-call-secs N  hang up calls after N seconds\n"
+		"      --audio null|file  the audio device (null: silence, paced by a timer)\n"
+		"      --play FILE.wav    the microphone plays FILE (8/16/48 kHz, looped)\n"
+		"      --record PATH      record what the speaker would play: into PATH, or\n"
+		"                         one WAV per call when PATH is a directory\n"
+		"      --echo             send each caller's own audio back\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n"
 		"      --parse FILE...    parse raw SIP messages and report each one\n"
@@ -81,6 +95,21 @@ int app_exit_for_status(unsigned status)
 	}
 }
 
+/* A whole number in [0, max]. */
+static int parse_uint(const char *s, int max, int *out)
+{
+	char *e;
+	long v;
+	if (!*s)
+		return EINVAL;
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (*e || errno || v < 0 || v > max)
+		return EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
 static void shutdown_done(void *arg)
 {
 	(void)arg;
@@ -95,6 +124,7 @@ void app_quit(int code)
 	if (app.quitting)
 		return;
 	app.quitting = true;
+	call_hangup_all();
 	if (app.ua)
 		ua_shutdown(app.ua, 3000, shutdown_done, NULL);
 	else
@@ -155,7 +185,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		OPT_PARSE = 256, OPT_HEADLESS, OPT_EVENTS, OPT_SCRIPT, OPT_LOG_LEVEL, OPT_LOG_FILE,
-		OPT_SIPTRACE, OPT_DNS,
+		OPT_SIPTRACE, OPT_DNS, OPT_ALLOW, OPT_REJECT, OPT_MAXCALLS, OPT_MAXSECS, OPT_AUDIO,
+		OPT_PLAY, OPT_RECORD, OPT_ECHO,
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'f' },
@@ -168,6 +199,15 @@ int main(int argc, char **argv)
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "siptrace", optional_argument, NULL, OPT_SIPTRACE },
 		{ "dns-server", required_argument, NULL, OPT_DNS },
+		{ "auto-answer", optional_argument, NULL, 'A' },
+		{ "allow", required_argument, NULL, OPT_ALLOW },
+		{ "reject-code", required_argument, NULL, OPT_REJECT },
+		{ "max-calls", required_argument, NULL, OPT_MAXCALLS },
+		{ "max-call-secs", required_argument, NULL, OPT_MAXSECS },
+		{ "audio", required_argument, NULL, OPT_AUDIO },
+		{ "play", required_argument, NULL, OPT_PLAY },
+		{ "record", required_argument, NULL, OPT_RECORD },
+		{ "echo", no_argument, NULL, OPT_ECHO },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "parse", no_argument, NULL, OPT_PARSE },
@@ -178,11 +218,17 @@ int main(int argc, char **argv)
 	int nexec = 0, c, rc;
 	bool parse = false, trace = false;
 	struct ua_opts o;
+	struct media_cfg mcfg;
+	struct call_policy pol;
+	const char **allow = calloc((size_t)argc + 1, sizeof(char *));
 	char err[1024], defpath[1024];
 	enum log_level lvl = LOG_LVL_INFO;
 
 	ua_opts_default(&o);
-	while ((c = getopt_long(argc, argv, "f:l:e:hV", opts, NULL)) != -1) {
+	media_cfg_default(&mcfg);
+	call_policy_default(&pol);
+	pol.allow = allow;
+	while ((c = getopt_long(argc, argv, "f:l:e:hVA::", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			config = optarg;
@@ -233,6 +279,54 @@ int main(int argc, char **argv)
 		case OPT_DNS:
 			o.dns_server = optarg;
 			break;
+		case 'A':
+			pol.answer_after = 0;
+			if (optarg && (parse_uint(optarg, 3600, &pol.answer_after) || !*optarg)) {
+				fprintf(stderr, "sipterm: -A%s: write the delay in seconds, "
+					"e.g. -A2 or --auto-answer=2\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_ALLOW:
+			allow[pol.nallow++] = optarg;
+			break;
+		case OPT_REJECT: {
+			int code;
+			if (parse_uint(optarg, 699, &code) || (code != 486 && code != 603 &&
+								code != 480 && code != 403)) {
+				fprintf(stderr, "sipterm: --reject-code %s: write 486, 603, 480 "
+					"or 403\n", optarg);
+				return EXIT_USAGE;
+			}
+			pol.reject_code = (uint16_t)code;
+			break;
+		}
+		case OPT_MAXCALLS:
+		case OPT_MAXSECS: {
+			int n;
+			if (parse_uint(optarg, 1000000, &n) || n == 0) {
+				fprintf(stderr, "sipterm: --%s %s: write a whole number above 0\n",
+					c == OPT_MAXCALLS ? "max-calls" : "max-call-secs", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == OPT_MAXCALLS)
+				pol.max_calls = (unsigned)n;
+			else
+				pol.max_call_secs = (unsigned)n;
+			break;
+		}
+		case OPT_AUDIO:
+			mcfg.audio = optarg;
+			break;
+		case OPT_PLAY:
+			mcfg.play = optarg;
+			break;
+		case OPT_RECORD:
+			mcfg.record = optarg;
+			break;
+		case OPT_ECHO:
+			mcfg.echo = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -281,7 +375,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipterm: %s\n", err);
 		return EXIT_USAGE;
 	}
-	if (app.conf && ua_opts_from_conf(&o, app.conf, err, sizeof(err))) {
+	if (app.conf && (ua_opts_from_conf(&o, app.conf, err, sizeof(err)) ||
+			 media_cfg_from_conf(&mcfg, app.conf, err, sizeof(err)))) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (media_cfg_check(&mcfg, err, sizeof(err))) {
 		fprintf(stderr, "sipterm: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -296,6 +395,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sipterm: %s\n", err);
 		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
 	}
+	call_init(app.ua, &mcfg, &pol);
 	loop_signal(SIGINT, on_signal, NULL);
 	loop_signal(SIGTERM, on_signal, NULL);
 	ev_sink_add(print_event, NULL);
@@ -325,11 +425,13 @@ int main(int argc, char **argv)
 		rc = EXIT_FAIL;
 	script_free(script);
 	cmd_wait_close();
+	call_close();
 	ua_free(app.ua);
 	conf_free(app.conf);
 	ev_sinks_clear();
 	loop_close();
 	log_close();
 	free(execs);
+	free(allow);
 	return rc;
 }

@@ -158,6 +158,12 @@ void sip_set_handlers(struct sip *s, sip_req_h *reqh, sip_stray_h *strayh, void 
 	s->arg = arg;
 }
 
+/* Requests still on their way (BYE at quit, unregistrations). */
+bool sip_busy(const struct sip *s)
+{
+	return list_count(&s->reqs) || list_count(&s->ctl);
+}
+
 void sip_set_conn_handler(struct sip *s, sip_conn_h *h, void *arg)
 {
 	s->connh = h;

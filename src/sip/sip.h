@@ -107,5 +107,6 @@ void sip_print_sentby(struct buf *b, const struct sa *laddr);
 int sip_laddr(struct sip *s, enum sip_tp tp, const struct sa *dst, struct sa *laddr);
 unsigned sip_strans_count(const struct sip *s);
 unsigned sip_ctrans_count(const struct sip *s);
+bool sip_busy(const struct sip *s);
 
 #endif

@@ -1,0 +1,671 @@
+/* media.c: a call's audio.
+ *
+ * Offer/answer picks the codec (src/sdp-oa.c); the RTP socket latches to
+ * the peer and reports RTCP figures (src/rtpsock.c); received packets go
+ * into the jitter buffer, telephone-events to the DTMF receiver.  The
+ * device (audio/dev.h) paces everything: for each 20 ms frame it captured
+ * we send one packet (or the due RFC 4733 packets while a digit plays) and
+ * pull one frame from the jitter buffer (or the ringback tone) into its
+ * playback ring.  Nothing here allocates per frame. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "audio/codec.h"
+#include "audio/dev.h"
+#include "audio/jbuf.h"
+#include "audio/ring.h"
+#include "audio/tone.h"
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+#include "media.h"
+#include "rtp.h"
+#include "sdp.h"
+#include "sip/sip.h"
+#include "xmalloc.h"
+
+#define LOG_MOD "media"
+
+#define MAX_CODECS 8
+#define TE_PT 101
+#define MAX_FRAME 960          /* samples: 20 ms at 48 kHz */
+#define DTMF_MS 100            /* each digit */
+#define DTMF_GAP_MS 60         /* between digits */
+
+struct media {
+	const struct media_cfg *cfg;
+	struct media_handlers h;
+	char *peer;
+	struct rtp_sock *rtp;
+	struct sdp_codec codecs[MAX_CODECS];
+	char codec_names[MAX_CODECS][24];
+	unsigned ncodecs;
+	uint64_t sess_id, sess_version;
+	struct sdp_local offered;      /* what our last offer said */
+	struct sdp_neg neg;
+	bool neg_ok;
+	bool remote_hold;
+	enum sdp_dir dir;
+	const struct codec *codec;
+	struct codec_state *enc, *dec;
+	struct jbuf *jb;
+	struct audio_dev *dev;
+	bool started, mute, ringback;
+	struct tone tone;
+	uint32_t tx_ts;
+	bool tx_marker;
+	/* DTMF out */
+	char dtmf_q[64];
+	size_t dtmf_n;
+	struct dtmf_tx dtx;
+	struct dtmf_tx_pkt dnext;
+	bool dtmf_active, dtmf_have;
+	uint32_t dtmf_elapsed;
+	uint32_t dtmf_gap;
+	/* DTMF in */
+	struct dtmf_rx drx;
+	/* echo mode: the last decoded frame goes back out */
+	int16_t echo[MAX_FRAME];
+	bool echo_have;
+	/* figures */
+	struct rtcp_stats last_rtcp;
+	bool have_rtcp;
+	uint64_t rtp_sent, rtp_recv;
+};
+
+void media_cfg_default(struct media_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->audio = "null";
+	cfg->codecs = "PCMU, PCMA";
+	cfg->rtp_timeout = 30;
+	cfg->port_min = 16384;
+	cfg->port_max = 32767;
+	cfg->ptime = 20;
+}
+
+static const char *const media_keys[] = {
+	"codecs", "rtp_timeout", "rtp_port_min", "rtp_port_max", NULL,
+};
+
+/* [media] of the config file (the command line wins over it). */
+int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, size_t errsz)
+{
+	struct conf_sect *s = conf_sect_find(c, "media", NULL);
+	const char *v;
+	uint32_t n;
+	int rc;
+
+	if (!s)
+		return 0;
+	rc = conf_check_keys(c, s, media_keys, err, errsz);
+	if (rc)
+		return rc;
+	if ((v = conf_get(s, "codecs")))
+		cfg->codecs = v;
+	if ((rc = conf_get_u32(c, s, "rtp_timeout", 0, 3600, &cfg->rtp_timeout, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "rtp_port_min", 1024, 65534, &n, err, errsz)) == 0)
+		cfg->port_min = (uint16_t)n;
+	else if (rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "rtp_port_max", 1025, 65535, &n, err, errsz)) == 0)
+		cfg->port_max = (uint16_t)n;
+	else if (rc != ENOENT)
+		return rc;
+	if (cfg->port_max <= cfg->port_min + 1) {
+		snprintf(err, errsz, "%s: [media] rtp_port_max must be above rtp_port_min + 1",
+			 c->path);
+		return EINVAL;
+	}
+	return 0;
+}
+
+/* Split "PCMU, PCMA" into codecs we know; unknown names are an error. */
+static int parse_codecs(const char *list, struct sdp_codec *out, char names[][24], unsigned *n,
+			char *err, size_t errsz)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	uint8_t dyn = 96;
+
+	*n = 0;
+	for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		const struct codec *c = NULL;
+		char *slash = strchr(t, '/');
+		uint32_t rate = 0;
+		if (slash) {
+			*slash = '\0';
+			rate = (uint32_t)strtoul(slash + 1, NULL, 10);
+		}
+		for (size_t i = 0; i < codec_count() && !c; i++) {
+			const struct codec *k = codec_at(i);
+			if (!strcasecmp(k->name, t) && (!rate || k->clock_rate == rate))
+				c = k;
+		}
+		if (!c) {
+			char known[256];
+			size_t o = 0;
+			known[0] = '\0';
+			for (size_t i = 0; i < codec_count() && o < sizeof(known); i++)
+				o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
+						      i ? ", " : "", codec_at(i)->name);
+			snprintf(err, errsz, "unknown codec '%s' (known: %s)", t, known);
+			free(copy);
+			return EINVAL;
+		}
+		if (*n >= MAX_CODECS)
+			break;
+		snprintf(names[*n], 24, "%s", c->name);
+		out[*n].name = names[*n];
+		out[*n].rate = c->clock_rate;
+		out[*n].channels = (uint8_t)c->channels;
+		out[*n].pt = c->pt >= 0 ? (uint8_t)c->pt : dyn++;
+		out[*n].fmtp = c->fmtp;
+		(*n)++;
+	}
+	free(copy);
+	if (!*n) {
+		snprintf(err, errsz, "no codecs configured: write e.g. codecs = PCMU, PCMA");
+		return EINVAL;
+	}
+	return 0;
+}
+
+int media_cfg_check(const struct media_cfg *cfg, char *err, size_t errsz)
+{
+	struct sdp_codec c[MAX_CODECS];
+	char names[MAX_CODECS][24];
+	unsigned n;
+	struct stat st;
+
+	if (strcmp(cfg->audio, "null") && strcmp(cfg->audio, "file")) {
+		snprintf(err, errsz, "--audio %s: write null or file (PortAudio comes later)",
+			 cfg->audio);
+		return EINVAL;
+	}
+	if (cfg->play && stat(cfg->play, &st)) {
+		snprintf(err, errsz, "--play %s: %s", cfg->play, strerror(errno));
+		return EINVAL;
+	}
+	return parse_codecs(cfg->codecs, c, names, &n, err, errsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* receiving */
+
+static void on_digit(const struct dtmf_digit *d, void *arg)
+{
+	struct media *m = arg;
+	if (m->h.dtmf)
+		m->h.dtmf(m->h.arg, d->digit, d->duration_ms);
+}
+
+static void on_rtp(const struct rtp_pkt *pkt, uint64_t arrival_ms, void *arg)
+{
+	struct media *m = arg;
+
+	if (!m->neg_ok)
+		return;
+	m->rtp_recv++;
+	if (m->neg.te_pt_recv && pkt->hdr.pt == m->neg.te_pt_recv) {
+		dtmf_rx_input(&m->drx, pkt->hdr.ts, pkt->payload, pkt->payload_len, arrival_ms);
+		return;
+	}
+	if (pkt->hdr.pt != m->neg.pt_recv || !m->jb)
+		return; /* comfort noise and strangers are not played */
+	jbuf_put(m->jb, pkt->hdr.ts, pkt->hdr.seq, pkt->payload, pkt->payload_len, arrival_ms);
+}
+
+static void on_rtcp(const struct rtcp_stats *st, void *arg)
+{
+	struct media *m = arg;
+	m->last_rtcp = *st;
+	m->have_rtcp = true;
+	if (m->h.stats)
+		m->h.stats(m->h.arg);
+}
+
+static void on_timeout(uint32_t silent_ms, void *arg)
+{
+	struct media *m = arg;
+	char why[64];
+	if (!m->started || m->remote_hold || m->dir == SDP_DIR_INACTIVE)
+		return; /* no media is expected on hold */
+	snprintf(why, sizeof(why), "no RTP for %u s", silent_ms / 1000);
+	if (m->h.dead)
+		m->h.dead(m->h.arg, why);
+}
+
+/* ------------------------------------------------------------------ */
+/* the frame tick */
+
+static void send_dtmf(struct media *m)
+{
+	if (!m->dtmf_active) {
+		int ev;
+		if (m->dtmf_gap) {
+			m->dtmf_gap = m->dtmf_gap > 20 ? m->dtmf_gap - 20 : 0;
+			return;
+		}
+		if (!m->dtmf_n)
+			return;
+		ev = dtmf_event_from_char(m->dtmf_q[0]);
+		memmove(m->dtmf_q, m->dtmf_q + 1, --m->dtmf_n);
+		if (ev < 0 || dtmf_tx_start(&m->dtx, (uint8_t)ev, m->tx_ts,
+					    m->neg.rate ? m->neg.rate : 8000, DTMF_MS, 10))
+			return;
+		m->dtmf_active = true;
+		m->dtmf_elapsed = 0;
+		m->dtmf_have = dtmf_tx_next(&m->dtx, &m->dnext);
+	}
+	while (m->dtmf_have && m->dnext.offset_ms <= m->dtmf_elapsed) {
+		rtp_sock_send(m->rtp, m->neg.te_pt_send, m->dnext.marker, m->dnext.ts,
+			      m->dnext.payload, sizeof(m->dnext.payload));
+		m->rtp_sent++;
+		m->dtmf_have = dtmf_tx_next(&m->dtx, &m->dnext);
+	}
+	m->dtmf_elapsed += 20;
+	if (!m->dtmf_have) {
+		m->dtmf_active = false;
+		m->dtmf_gap = DTMF_GAP_MS;
+		m->tx_marker = true;
+	}
+}
+
+static void send_frame(struct media *m, const int16_t *pcm, size_t n)
+{
+	uint8_t payload[1500];
+	size_t len = 0;
+	bool sends = sdp_dir_sends(m->dir);
+
+	if (!m->neg_ok || !m->enc)
+		return;
+	if (sends && m->neg.te_pt_send && (m->dtmf_active || m->dtmf_n || m->dtmf_gap)) {
+		send_dtmf(m);
+		if (m->dtmf_active || !m->dtmf_gap) {
+			m->tx_ts += (uint32_t)codec_frame_ts(m->codec);
+			return;
+		}
+	}
+	if (sends && !m->mute &&
+	    codec_encode(m->enc, pcm, n, payload, sizeof(payload), &len) == 0 && len) {
+		if (rtp_sock_send(m->rtp, m->neg.pt_send, m->tx_marker, m->tx_ts, payload, len) == 0)
+			m->rtp_sent++;
+		m->tx_marker = false;
+	}
+	m->tx_ts += (uint32_t)codec_frame_ts(m->codec);
+}
+
+static void play_frame(struct media *m, int16_t *out, size_t n)
+{
+	uint8_t payload[1500];
+	size_t len = sizeof(payload), got = 0;
+
+	if (m->ringback) {
+		tone_fill(&m->tone, out, n);
+		return;
+	}
+	memset(out, 0, n * sizeof(*out));
+	if (!m->neg_ok || !m->jb || !m->dec || !sdp_dir_recvs(m->dir))
+		return;
+	if (jbuf_get(m->jb, payload, &len) == 0) {
+		if (codec_decode(m->dec, payload, len, out, n, &got) || got < n) {
+			if (got < n)
+				memset(out + got, 0, (n - got) * sizeof(*out));
+		}
+	} else {
+		codec_plc(m->dec, out, n);
+	}
+	if (m->cfg->echo) {
+		memcpy(m->echo, out, n * sizeof(*out));
+		m->echo_have = true;
+	}
+}
+
+static void on_frame(struct audio_dev *d, void *arg)
+{
+	struct media *m = arg;
+	struct ring *cap = audio_dev_capture(d), *pb = audio_dev_playback(d);
+	size_t n = audio_dev_frame_samples(d);
+	int16_t in[MAX_FRAME], out[MAX_FRAME];
+
+	if (n > MAX_FRAME)
+		return;
+	while (ring_trypop(cap, in) == 0) {
+		if (m->cfg->echo) {
+			/* the caller hears itself: last frame we received */
+			if (m->echo_have)
+				memcpy(in, m->echo, n * sizeof(*in));
+			else
+				memset(in, 0, n * sizeof(*in));
+		}
+		send_frame(m, in, n);
+		play_frame(m, out, n);
+		ring_push(pb, out);
+	}
+	dtmf_rx_timeout(&m->drx, tmr_now());
+}
+
+/* ------------------------------------------------------------------ */
+
+/* An account's own codec list ([account] codecs = ...). */
+int media_codecs_check(const char *codecs, char *err, size_t errsz)
+{
+	struct sdp_codec c[MAX_CODECS];
+	char names[MAX_CODECS][24];
+	unsigned n;
+	return parse_codecs(codecs, c, names, &n, err, errsz);
+}
+
+int media_alloc(struct media **mp, const struct media_cfg *cfg, const char *codecs,
+		const struct sa *bind, const char *peer, const struct media_handlers *h)
+{
+	struct media *m = xcalloc(1, sizeof(*m));
+	struct rtp_sock_cfg rc;
+	char err[256], tok[17];
+	int rcode;
+
+	m->cfg = cfg;
+	m->h = *h;
+	m->peer = xstrdup(peer ? peer : "");
+	rcode = parse_codecs(codecs ? codecs : cfg->codecs, m->codecs, m->codec_names,
+			     &m->ncodecs, err, sizeof(err));
+	if (rcode) {
+		log_e("%s", err);
+		media_free(m);
+		return rcode;
+	}
+	sip_rand_token(tok, 12);
+	for (int i = 0; i < 12; i++)
+		m->sess_id = m->sess_id * 10 + (uint64_t)(tok[i] % 10);
+	m->sess_version = m->sess_id;
+	m->dir = SDP_DIR_SENDRECV;
+	m->tx_marker = true;
+	rtp_sock_cfg_init(&rc);
+	rc.laddr = *bind;
+	rc.port_min = cfg->port_min;
+	rc.port_max = cfg->port_max;
+	rc.timeout_ms = cfg->rtp_timeout * 1000;
+	rcode = rtp_sock_alloc(&m->rtp, &rc, on_rtp, on_rtcp, on_timeout, m);
+	if (rcode) {
+		log_e("cannot open RTP sockets: %s", strerror(rcode));
+		media_free(m);
+		return rcode;
+	}
+	dtmf_rx_init(&m->drx, 8000, on_digit, m);
+	*mp = m;
+	return 0;
+}
+
+void media_free(struct media *m)
+{
+	if (!m)
+		return;
+	media_stop(m);
+	rtp_sock_close(m->rtp);
+	codec_state_free(m->enc);
+	codec_state_free(m->dec);
+	jbuf_free(m->jb);
+	free(m->peer);
+	free(m);
+}
+
+static enum sdp_dir to_sdp(enum media_dir d)
+{
+	switch (d) {
+	case MEDIA_SENDONLY:
+		return SDP_DIR_SENDONLY;
+	case MEDIA_RECVONLY:
+		return SDP_DIR_RECVONLY;
+	case MEDIA_INACTIVE:
+		return SDP_DIR_INACTIVE;
+	default:
+		return SDP_DIR_SENDRECV;
+	}
+}
+
+static void local_desc(struct media *m, struct sdp_local *l, const struct sa *laddr,
+		       enum media_dir dir)
+{
+	memset(l, 0, sizeof(*l));
+	l->user = "sipterm";
+	l->sess_id = m->sess_id;
+	l->sess_version = ++m->sess_version;
+	l->addr = *laddr;
+	sa_set_port(&l->addr, sa_port(rtp_sock_local(m->rtp)));
+	l->rtcp_port = sa_port(rtp_sock_local_rtcp(m->rtp));
+	l->codecs = m->codecs;
+	l->ncodecs = m->ncodecs;
+	l->te_pt = TE_PT;
+	l->dir = to_sdp(dir);
+	l->ptime = m->cfg->ptime;
+	l->rtcp_mux = false;
+}
+
+/* The negotiated codec and peer take effect. */
+static int apply(struct media *m, const struct sdp_neg *n)
+{
+	const struct codec *c = codec_find(n->codec, n->rate, n->channels);
+	int err;
+
+	if (!c)
+		return EPROTO;
+	if (c != m->codec) {
+		codec_state_free(m->enc);
+		codec_state_free(m->dec);
+		jbuf_free(m->jb);
+		m->enc = m->dec = NULL;
+		m->jb = NULL;
+		if ((err = codec_state_alloc(&m->enc, c, n->fmtp)) ||
+		    (err = codec_state_alloc(&m->dec, c, n->fmtp)) ||
+		    (err = jbuf_alloc(&m->jb, c->clock_rate, n->ptime ? n->ptime : 20, 1500)))
+			return err;
+		m->codec = c;
+		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
+	}
+	m->neg = *n;
+	m->neg_ok = true;
+	m->dir = n->dir;
+	m->remote_hold = n->remote_hold;
+	rtp_sock_set_clock_rate(m->rtp, c->clock_rate);
+	rtp_sock_set_remote(m->rtp, &n->remote_rtp, &n->remote_rtcp);
+	return 0;
+}
+
+int media_offer(struct media *m, struct buf *b, const struct sa *laddr, enum media_dir dir)
+{
+	local_desc(m, &m->offered, laddr, dir);
+	return sdp_offer(b, &m->offered);
+}
+
+int media_answer(struct media *m, struct buf *b, const struct pl *offer, const struct sa *laddr,
+		 enum media_dir dir)
+{
+	struct sdp_session *s = xmalloc(sizeof(*s));
+	struct sdp_local l;
+	struct sdp_neg n = m->neg;
+	const char *reason;
+	int err;
+
+	err = sdp_parse(s, offer->p, offer->l, &reason);
+	if (err) {
+		log_i("bad SDP offer: %s", reason);
+		free(s);
+		return EPROTO;
+	}
+	local_desc(m, &l, laddr, dir);
+	err = sdp_answer(b, &n, s, &l);
+	free(s);
+	if (err)
+		return err;
+	return apply(m, &n);
+}
+
+int media_process_answer(struct media *m, const struct pl *answer)
+{
+	struct sdp_session *s = xmalloc(sizeof(*s));
+	struct sdp_neg n = m->neg;
+	const char *reason;
+	int err;
+
+	err = sdp_parse(s, answer->p, answer->l, &reason);
+	if (err) {
+		log_i("bad SDP answer: %s", reason);
+		free(s);
+		return EPROTO;
+	}
+	err = sdp_process_answer(&n, s, &m->offered);
+	free(s);
+	if (err)
+		return err;
+	return apply(m, &n);
+}
+
+/* --record DIR: one file per call, named by time and peer. */
+static char *record_path(const struct media *m)
+{
+	struct stat st;
+	char when[32], who[64], *out;
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t o = 0;
+
+	if (!m->cfg->record)
+		return NULL;
+	if (stat(m->cfg->record, &st) || !S_ISDIR(st.st_mode))
+		return xstrdup(m->cfg->record);
+	localtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", &tm);
+	for (const char *p = m->peer; *p && o < sizeof(who) - 1; p++) {
+		if (!strncmp(p, "sip:", 4) && p == m->peer) {
+			p += 3;
+			continue;
+		}
+		who[o++] = isalnum((unsigned char)*p) || *p == '@' || *p == '.' || *p == '-' ||
+				   *p == '_' ? *p : '_';
+	}
+	who[o] = '\0';
+	xasprintf(&out, "%s/%s-%s.wav", m->cfg->record, when, who[0] ? who : "unknown");
+	{
+		/* two calls in the same second from the same peer */
+		int k = 2;
+		while (stat(out, &st) == 0 && k < 100) {
+			free(out);
+			xasprintf(&out, "%s/%s-%s-%d.wav", m->cfg->record, when, who, k++);
+		}
+	}
+	return out;
+}
+
+int media_start(struct media *m)
+{
+	uint32_t rate = m->codec ? m->codec->srate : 8000;
+	char err[512] = "";
+	char *rec;
+	int rc;
+
+	if (m->started)
+		return 0;
+	rec = record_path(m);
+	if (m->cfg->play || rec || !strcmp(m->cfg->audio, "file"))
+		rc = audio_dev_open_file(&m->dev, m->cfg->play, rec, rate, on_frame, m, err,
+					 sizeof(err));
+	else
+		rc = audio_dev_open_null(&m->dev, rate, on_frame, m);
+	if (rc) {
+		log_e("audio device: %s", err[0] ? err : strerror(rc));
+		free(rec);
+		return rc;
+	}
+	if (rec)
+		log_i("recording to %s", rec);
+	free(rec);
+	m->started = true;
+	return 0;
+}
+
+void media_stop(struct media *m)
+{
+	if (!m->started)
+		return;
+	audio_dev_close(m->dev);
+	m->dev = NULL;
+	m->started = false;
+}
+
+void media_ringback(struct media *m, bool on)
+{
+	if (on && !m->ringback) {
+		tone_init(&m->tone, m->dev ? audio_dev_rate(m->dev) : 8000);
+		tone_start(&m->tone, TONE_RINGBACK, 0);
+	}
+	m->ringback = on;
+}
+
+void media_mute(struct media *m, bool on)
+{
+	m->mute = on;
+}
+
+bool media_remote_hold(const struct media *m)
+{
+	return m->remote_hold;
+}
+
+int media_dtmf_send(struct media *m, const char *digits)
+{
+	size_t n = strlen(digits);
+
+	if (!m->neg_ok)
+		return EINVAL;
+	if (!m->neg.te_pt_send)
+		return ENOTSUP;
+	if (m->dtmf_n + n > sizeof(m->dtmf_q))
+		return ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		m->dtmf_q[m->dtmf_n++] = (char)toupper((unsigned char)digits[i]);
+	return 0;
+}
+
+void media_get_stats(const struct media *m, struct media_stats *s)
+{
+	struct rtp_sock_counters c;
+	struct jbuf_stats j;
+	const struct rtcp_rx *rx;
+
+	memset(s, 0, sizeof(*s));
+	s->rtt_ms = -1;
+	if (m->codec) {
+		snprintf(s->codec, sizeof(s->codec), "%s", m->codec->name);
+		s->rate = m->codec->clock_rate;
+	}
+	rtp_sock_counters(m->rtp, &c);
+	s->sent = c.tx_pkts;
+	s->received = c.rx_pkts;
+	rx = rtp_sock_rx(m->rtp);
+	if (rx && m->codec) {
+		int32_t lost = rtcp_rx_lost(rx);
+		uint32_t expected = rtcp_rx_expected(rx);
+		s->lost = lost > 0 ? (uint64_t)lost : 0;
+		s->loss_pct = expected ? 100.0 * (lost > 0 ? lost : 0) / expected : 0;
+		s->jitter_ms = (double)rtcp_rx_jitter_ts(rx) * 1000.0 / m->codec->clock_rate;
+	}
+	if (m->have_rtcp && m->last_rtcp.has_rtt)
+		s->rtt_ms = m->last_rtcp.rtt_ms;
+	if (m->jb) {
+		jbuf_stats(m->jb, &j);
+		s->jb_delay_ms = j.delay_ms;
+		s->late = j.late;
+	}
+	if (m->dev) {
+		s->underruns = ring_underruns(audio_dev_playback(m->dev));
+		s->overruns = ring_overruns(audio_dev_capture(m->dev));
+	}
+}

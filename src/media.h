@@ -1,0 +1,77 @@
+/* media.h: the audio half of a call: SDP offer/answer, the RTP socket,
+ * the codec, the jitter buffer, DTMF, and the audio device the call's
+ * frames go to and come from (through SPSC rings, the same contract the
+ * PortAudio thread uses).  Paced by the device: each 20 ms frame of
+ * captured audio sends one packet and pulls one frame from the jitter
+ * buffer into the playback ring. */
+#ifndef SIPTERM_MEDIA_H
+#define SIPTERM_MEDIA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "pl.h"
+#include "sa.h"
+
+struct media;
+
+enum media_dir {
+	MEDIA_SENDRECV = 0,
+	MEDIA_SENDONLY,
+	MEDIA_RECVONLY,
+	MEDIA_INACTIVE,
+};
+
+/* How a call gets its audio (set once from the command line/config). */
+struct media_cfg {
+	const char *audio;       /* "null", "file" (see play/record); "portaudio" later */
+	const char *play;        /* WAV file as the microphone (looped), or NULL */
+	const char *record;      /* WAV file or directory for what the speaker plays */
+	bool echo;               /* send each caller's own audio back */
+	const char *codecs;      /* preference: "PCMU, PCMA" */
+	uint32_t rtp_timeout;    /* seconds without RTP/RTCP before a call is dead; 0 off */
+	uint16_t port_min, port_max;
+	uint32_t ptime;          /* ms, 20 */
+};
+
+struct media_stats {
+	char codec[32];
+	uint32_t rate;
+	uint64_t sent, received, lost, late;
+	double jitter_ms;        /* RFC 3550 interarrival jitter */
+	double rtt_ms;           /* from RTCP, -1 when unknown */
+	double loss_pct;
+	uint32_t jb_delay_ms;    /* jitter buffer delay */
+	uint64_t underruns, overruns;
+};
+
+/* What the media layer tells its call. */
+struct media_handlers {
+	void (*dtmf)(void *arg, char digit, uint32_t duration_ms);
+	void (*dead)(void *arg, const char *why);   /* RTP inactivity */
+	void (*stats)(void *arg);                   /* an RTCP report arrived */
+	void *arg;
+};
+
+void media_cfg_default(struct media_cfg *cfg);
+int media_cfg_check(const struct media_cfg *cfg, char *err, size_t errsz);
+struct conf;
+int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, size_t errsz);
+int media_alloc(struct media **mp, const struct media_cfg *cfg, const char *codecs,
+		const struct sa *bind, const char *peer, const struct media_handlers *h);
+int media_codecs_check(const char *codecs, char *err, size_t errsz);
+void media_free(struct media *m);
+int media_offer(struct media *m, struct buf *b, const struct sa *laddr, enum media_dir dir);
+int media_answer(struct media *m, struct buf *b, const struct pl *offer, const struct sa *laddr,
+		 enum media_dir dir);
+int media_process_answer(struct media *m, const struct pl *answer);
+int media_start(struct media *m);
+void media_stop(struct media *m);
+void media_ringback(struct media *m, bool on);
+void media_mute(struct media *m, bool on);
+bool media_remote_hold(const struct media *m);
+int media_dtmf_send(struct media *m, const char *digits);
+void media_get_stats(const struct media *m, struct media_stats *s);
+
+#endif
