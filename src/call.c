@@ -239,6 +239,7 @@ static void emit_stats(struct call *c)
 
 	if (!c->media || !c->media_started)
 		return;
+	c->last_stats_ev = tmr_now();
 	media_get_stats(c->media, &s);
 	e = call_ev("call-stats", c);
 	ev_str(e, "codec", s.codec);
@@ -278,10 +279,8 @@ static void media_stats_cb(void *arg)
 {
 	struct call *c = arg;
 	/* an RTCP report came; tell scripts at most every 10 s */
-	if (tmr_now() - c->last_stats_ev >= 10000) {
-		c->last_stats_ev = tmr_now();
+	if (c->state != CALL_ENDED && tmr_now() - c->last_stats_ev >= 10000)
 		emit_stats(c);
-	}
 }
 
 static int media_new(struct call *c, const struct sa *bind)
@@ -307,6 +306,9 @@ static void call_end(struct call *c, uint16_t status, const char *reason, const 
 	ev_str(e, "reason", reason ? reason : "");
 	ev_str(e, "by", by);
 	ev_int(e, "duration", call_duration(c));
+	ev_str(e, "direction", c->outgoing ? "out" : "in");
+	ev_str(e, "peer", call_peer(c));
+	ev_bool(e, "answered", c->t_established != 0);
 	ev_emit(e);
 	if (c->media)
 		media_stop(c->media);
@@ -1293,6 +1295,39 @@ int call_dtmf(struct call *c, const char *digits, bool info)
 		c->info_q[c->info_n++] = (char)toupper((unsigned char)digits[i]);
 	send_info(c);
 	return 0;
+}
+
+int call_record(struct call *c, const char *path)
+{
+	if (!c || !c->media_started)
+		return EINVAL;
+	return media_record(c->media, path);
+}
+
+int call_play(struct call *c, const char *path, char *err, size_t errsz)
+{
+	if (!c || !c->media_started) {
+		snprintf(err, errsz, "the call has no media yet");
+		return EINVAL;
+	}
+	return media_play(c->media, path, err, errsz);
+}
+
+/* The call that commands without an id act on. */
+void call_switch(struct call *c)
+{
+	list_unlink(&c->le);
+	list_append(&g.calls, &c->le, c);
+}
+
+struct call_policy *call_policy(void)
+{
+	return &g.pol;
+}
+
+struct media_cfg *call_media_cfg(void)
+{
+	return &g.mcfg;
 }
 
 void call_mute(struct call *c, bool on)

@@ -19,8 +19,10 @@
 #include "audio/codec.h"
 #include "audio/dev.h"
 #include "audio/jbuf.h"
+#include "audio/resample.h"
 #include "audio/ring.h"
 #include "audio/tone.h"
+#include "audio/wav.h"
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
@@ -56,6 +58,7 @@ struct media {
 	struct codec_state *enc, *dec;
 	struct jbuf *jb;
 	struct audio_dev *dev;
+	struct resampler *down, *up;   /* device rate <-> codec rate */
 	bool started, mute, ringback;
 	struct tone tone;
 	uint32_t tx_ts;
@@ -73,6 +76,10 @@ struct media {
 	/* echo mode: the last decoded frame goes back out */
 	int16_t echo[MAX_FRAME];
 	bool echo_have;
+	/* record: what the speaker plays; play: a file as the microphone */
+	struct wav_writer *rec;
+	struct wav_reader *play;
+	struct resampler *play_rs;
 	/* figures */
 	struct rtcp_stats last_rtcp;
 	bool have_rtcp;
@@ -303,15 +310,13 @@ static void send_frame(struct media *m, const int16_t *pcm, size_t n)
 	m->tx_ts += (uint32_t)codec_frame_ts(m->codec);
 }
 
+/* One frame of the peer's audio at the codec rate (silence when there is
+ * nothing to play). */
 static void play_frame(struct media *m, int16_t *out, size_t n)
 {
 	uint8_t payload[1500];
 	size_t len = sizeof(payload), got = 0;
 
-	if (m->ringback) {
-		tone_fill(&m->tone, out, n);
-		return;
-	}
 	memset(out, 0, n * sizeof(*out));
 	if (!m->neg_ok || !m->jb || !m->dec || !sdp_dir_recvs(m->dir))
 		return;
@@ -329,26 +334,108 @@ static void play_frame(struct media *m, int16_t *out, size_t n)
 	}
 }
 
+/* "play FILE": the file replaces the microphone until it ends. */
+static void play_file(struct media *m, int16_t *in, size_t n, uint32_t rate)
+{
+	uint32_t frate = wav_reader_rate(m->play);
+	int16_t buf[MAX_FRAME];
+	size_t want = frate == rate ? n : (size_t)((uint64_t)n * frate / rate), got = 0;
+
+	if (want > MAX_FRAME || wav_read(m->play, buf, want, &got) || got == 0) {
+		wav_reader_close(m->play);
+		resampler_free(m->play_rs);
+		m->play = NULL;
+		m->play_rs = NULL;
+		return;
+	}
+	if (got < want)
+		memset(buf + got, 0, (want - got) * sizeof(*buf));
+	if (frate == rate) {
+		memcpy(in, buf, n * sizeof(*in));
+		return;
+	}
+	if (!m->play_rs && resampler_alloc(&m->play_rs, frate, rate))
+		return;
+	{
+		size_t out = n;
+		if (resampler_process(m->play_rs, buf, want, in, &out) || out < n)
+			memset(in + out, 0, (n - out) * sizeof(*in));
+	}
+}
+
+/* Device and codec rates differ (a 48 kHz sound card, G.722, Opus):
+ * convert 20 ms frames both ways. */
+static int set_resamplers(struct media *m)
+{
+	uint32_t drate = m->dev ? audio_dev_rate(m->dev) : 0;
+	uint32_t crate = m->codec ? m->codec->srate : 0;
+
+	if (m->down && (resampler_in_rate(m->down) != drate || resampler_out_rate(m->down) != crate)) {
+		resampler_free(m->down);
+		resampler_free(m->up);
+		m->down = m->up = NULL;
+	}
+	if (!drate || !crate || drate == crate || m->down)
+		return 0;
+	if (resampler_alloc(&m->down, drate, crate) || resampler_alloc(&m->up, crate, drate))
+		return EINVAL;
+	return 0;
+}
+
+static void convert(struct resampler *r, const int16_t *in, size_t nin, int16_t *out, size_t nout)
+{
+	size_t got = nout;
+	if (!r || resampler_process(r, in, nin, out, &got))
+		got = 0;
+	if (got < nout)
+		memset(out + got, 0, (nout - got) * sizeof(*out));
+}
+
 static void on_frame(struct audio_dev *d, void *arg)
 {
 	struct media *m = arg;
 	struct ring *cap = audio_dev_capture(d), *pb = audio_dev_playback(d);
 	size_t n = audio_dev_frame_samples(d);
-	int16_t in[MAX_FRAME], out[MAX_FRAME];
+	size_t nc = m->codec ? codec_frame_samples(m->codec) : n;
+	bool conv = m->codec && m->codec->srate != audio_dev_rate(d);
+	int16_t in[MAX_FRAME], out[MAX_FRAME], cin[MAX_FRAME], cout[MAX_FRAME];
 
-	if (n > MAX_FRAME)
+	if (n > MAX_FRAME || nc > MAX_FRAME)
 		return;
+	if (conv && !m->down && set_resamplers(m))
+		conv = false;
 	while (ring_trypop(cap, in) == 0) {
+		if (m->play)
+			play_file(m, in, n, audio_dev_rate(d));
+		/* microphone -> peer */
 		if (m->cfg->echo) {
-			/* the caller hears itself: last frame we received */
+			/* the caller hears itself: the last frame we received */
 			if (m->echo_have)
-				memcpy(in, m->echo, n * sizeof(*in));
+				memcpy(cin, m->echo, nc * sizeof(*cin));
 			else
-				memset(in, 0, n * sizeof(*in));
+				memset(cin, 0, nc * sizeof(*cin));
+		} else if (conv) {
+			convert(m->down, in, n, cin, nc);
+		} else {
+			memcpy(cin, in, nc * sizeof(*cin));
 		}
-		send_frame(m, in, n);
-		play_frame(m, out, n);
+		send_frame(m, cin, nc);
+		/* peer -> speaker */
+		if (m->ringback) {
+			tone_fill(&m->tone, out, n);
+		} else {
+			play_frame(m, cout, nc);
+			if (conv)
+				convert(m->up, cout, nc, out, n);
+			else
+				memcpy(out, cout, n * sizeof(*out));
+		}
 		ring_push(pb, out);
+		if (m->rec && wav_write(m->rec, out, n)) {
+			log_w("recording stopped: cannot write");
+			wav_writer_close(m->rec);
+			m->rec = NULL;
+		}
 	}
 	dtmf_rx_timeout(&m->drx, tmr_now());
 }
@@ -413,6 +500,12 @@ void media_free(struct media *m)
 	codec_state_free(m->enc);
 	codec_state_free(m->dec);
 	jbuf_free(m->jb);
+	resampler_free(m->down);
+	resampler_free(m->up);
+	media_record(m, NULL);
+	if (m->play)
+		wav_reader_close(m->play);
+	resampler_free(m->play_rs);
 	free(m->peer);
 	free(m);
 }
@@ -469,6 +562,7 @@ static int apply(struct media *m, const struct sdp_neg *n)
 			return err;
 		m->codec = c;
 		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
+		set_resamplers(m);
 	}
 	m->neg = *n;
 	m->neg_ok = true;
@@ -598,6 +692,42 @@ void media_stop(struct media *m)
 	audio_dev_close(m->dev);
 	m->dev = NULL;
 	m->started = false;
+}
+
+/* Start (path) or stop (NULL) recording what the speaker plays. */
+int media_record(struct media *m, const char *path)
+{
+	char err[256];
+	int rc;
+
+	if (m->rec) {
+		wav_writer_close(m->rec);
+		m->rec = NULL;
+	}
+	if (!path)
+		return 0;
+	if (!m->dev)
+		return ENODEV;
+	rc = wav_writer_open(&m->rec, path, audio_dev_rate(m->dev), err, sizeof(err));
+	if (rc)
+		log_w("%s", err);
+	return rc;
+}
+
+/* Play a WAV file into the call instead of the microphone. */
+int media_play(struct media *m, const char *path, char *err, size_t errsz)
+{
+	struct wav_reader *r;
+	int rc = wav_reader_open(&r, path, err, errsz);
+
+	if (rc)
+		return rc;
+	if (m->play)
+		wav_reader_close(m->play);
+	resampler_free(m->play_rs);
+	m->play_rs = NULL;
+	m->play = r;
+	return 0;
 }
 
 void media_ringback(struct media *m, bool on)

@@ -69,6 +69,8 @@ int media_process_answer(struct media *m, const struct pl *answer);
 int media_start(struct media *m);
 void media_stop(struct media *m);
 void media_ringback(struct media *m, bool on);
+int media_record(struct media *m, const char *path);
+int media_play(struct media *m, const char *path, char *err, size_t errsz);
 void media_mute(struct media *m, bool on);
 bool media_remote_hold(const struct media *m);
 int media_dtmf_send(struct media *m, const char *digits);

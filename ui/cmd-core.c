@@ -17,7 +17,7 @@ int cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 		buf_free(&b);
 		return 0;
 	}
-	if (argc > 1) {
+	if (argc > 1 && strcmp(argv[1], "--events")) {
 		const struct cmd_entry *c = cmd_find(argv[1]);
 		if (!c)
 			return cmd_error(ctx, EXIT_USAGE, "help: no command '%s'", argv[1]);
@@ -25,6 +25,11 @@ int cmd_help(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_printf(ctx, "%s", c->help);
 		if (c->alias)
 			cmd_printf(ctx, "also: %s", c->alias);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--events")) {
+		for (const char *const *e = cmd_wait_events; *e; e++)
+			cmd_printf(ctx, "%s", *e);
 		return 0;
 	}
 	for (const struct cmd_entry *c = cmd_table; c->name; c++)

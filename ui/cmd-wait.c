@@ -30,17 +30,18 @@ struct waiter {
 	char event[48];
 	struct tmr t;
 	unsigned secs;
+	unsigned ms;
 	struct waiter *next;
 };
 
 static struct waiter *waiters;
 
-/* Every event sipterm reports, for validating "wait EVENT". */
-static const char *const known[] = {
+/* Every event sipterm reports, for validating "wait EVENT" (the man page
+ * lists the same: tests/cli/manpage.sh checks). */
+const char *const cmd_wait_events[] = {
 	"registered", "registration-failed", "unregistered",
 	"call-incoming", "call-ringing", "call-progress", "call-answered", "call-held",
 	"call-resumed", "call-ended", "call-stats", "dtmf",
-	"message", "message-status", "presence",
 	NULL,
 };
 
@@ -132,7 +133,7 @@ static void on_timeout(void *arg)
 {
 	struct waiter *w = arg;
 	if (w->event[0])
-		cmd_error(w->ctx, 0, "wait %s: timed out after %u s", w->event, w->secs);
+		cmd_error(w->ctx, 0, "wait %s: timed out after %g s", w->event, w->ms / 1000.0);
 	waiter_done(w, w->event[0] ? EXIT_NOANSWER : EXIT_OK);
 }
 
@@ -170,7 +171,7 @@ int cmd_wait(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	} else {
 		bool ok = false;
-		for (const char *const *k = known; *k && !ok; k++)
+		for (const char *const *k = cmd_wait_events; *k && !ok; k++)
 			ok = !strcmp(*k, argv[1]);
 		if (!ok) {
 			free(w);
@@ -199,6 +200,7 @@ int cmd_wait(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 	}
 	w->secs = (ms + 999) / 1000;
+	w->ms = ms;
 	w->next = waiters;
 	waiters = w;
 	tmr_start(&w->t, ms, on_timeout, w);

@@ -79,8 +79,15 @@ int cmd_mute(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_unmute(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_dtmf(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_calls(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_history(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_switch(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_record(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_play(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_set(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_get(struct cmd_ctx *ctx, int argc, char **argv);
 
 /* event history for "wait EVENT" (ui/cmd-wait.c) */
+extern const char *const cmd_wait_events[];
 void cmd_wait_init(void);
 void cmd_wait_close(void);
 

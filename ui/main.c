@@ -15,11 +15,13 @@
 #include "call.h"
 #include "conf.h"
 #include "event.h"
+#include "history.h"
 #include "log.h"
 #include "loop.h"
 #include "ua.h"
 #include "ui/app.h"
 #include "ui/cmd.h"
+#include "ui/ctrl.h"
 #include "ui/parse.h"
 #include "ui/script.h"
 
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 		"      --events text|json how events are printed (json: one object a line)\n"
 		"  -e, --exec COMMAND     run COMMAND after start (repeatable, in order)\n"
 		"      --script FILE      run the commands in FILE after start\n"
+		"      --ctrl PATH        take commands on a UNIX socket at PATH (mode 0600)\n"
 		"      --log-level LEVEL  error, warn, info (default) or debug\n"
 		"      --log-file FILE    also write the log to FILE\n"
 		"      --siptrace[=FILE]  print every SIP message (to FILE if given)\n"
@@ -186,7 +189,7 @@ int main(int argc, char **argv)
 	enum {
 		OPT_PARSE = 256, OPT_HEADLESS, OPT_EVENTS, OPT_SCRIPT, OPT_LOG_LEVEL, OPT_LOG_FILE,
 		OPT_SIPTRACE, OPT_DNS, OPT_ALLOW, OPT_REJECT, OPT_MAXCALLS, OPT_MAXSECS, OPT_AUDIO,
-		OPT_PLAY, OPT_RECORD, OPT_ECHO,
+		OPT_PLAY, OPT_RECORD, OPT_ECHO, OPT_CTRL,
 	};
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'f' },
@@ -195,6 +198,7 @@ int main(int argc, char **argv)
 		{ "events", required_argument, NULL, OPT_EVENTS },
 		{ "exec", required_argument, NULL, 'e' },
 		{ "script", required_argument, NULL, OPT_SCRIPT },
+		{ "ctrl", required_argument, NULL, OPT_CTRL },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "siptrace", optional_argument, NULL, OPT_SIPTRACE },
@@ -214,6 +218,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *config = NULL, *script_file = NULL, *log_file = NULL, *trace_file = NULL;
+	const char *ctrl_path = NULL;
 	char **execs = calloc((size_t)argc + 1, sizeof(char *));
 	int nexec = 0, c, rc;
 	bool parse = false, trace = false;
@@ -261,6 +266,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SCRIPT:
 			script_file = optarg;
+			break;
+		case OPT_CTRL:
+			ctrl_path = optarg;
 			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_parse(optarg, &lvl)) {
@@ -396,10 +404,15 @@ int main(int argc, char **argv)
 		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
 	}
 	call_init(app.ua, &mcfg, &pol);
+	history_open(NULL);
 	loop_signal(SIGINT, on_signal, NULL);
 	loop_signal(SIGTERM, on_signal, NULL);
 	ev_sink_add(print_event, NULL);
 	cmd_wait_init();
+	if (ctrl_path && (rc = ctrl_open(ctrl_path, app.json, err, sizeof(err)))) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return EXIT_USAGE;
+	}
 	log_i("listening for SIP on port %u (UDP and TCP)%s",
 	      sip_tp_port(sip_transport(ua_sip(app.ua)), SIP_TP_UDP, 0),
 	      ua_direct(app.ua) ? "; no accounts: direct mode" : "");
@@ -424,8 +437,10 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rc = EXIT_FAIL;
 	script_free(script);
+	ctrl_close();
 	cmd_wait_close();
 	call_close();
+	history_close();
 	ua_free(app.ua);
 	conf_free(app.conf);
 	ev_sinks_clear();
