@@ -4,18 +4,24 @@
 
 #include "sip/msg-int.h"
 
-/* Parse one value at the start of *rest; on success *rest is what follows
- * (after the separating comma when multi).  EBADMSG when malformed. */
-int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
+/* Parse one value at the start of *rest into *addr; on success *rest is
+ * what follows (after the separating comma when multi).  EBADMSG when
+ * malformed, with *addr half-filled: the message parser gives it scratch
+ * space and saves a copy.  The first tag, expires and q parameters are
+ * picked up while the parameters are validated (one pass); a later
+ * duplicate is validated as a generic parameter only. */
+int sip_addr_parse_ext(struct sip_addr *addr, struct pl *rest, bool multi, struct pl *expires,
+		       struct pl *qval)
 {
 	const char *p = rest->p, *e, *start, *q;
-	struct sip_addr a;
-	unsigned nparam;
+	struct sip_pscan ps;
+	struct pl name, val, tag = PL_NULL, exp = PL_NULL, qv = PL_NULL;
+	int err;
 
 	if (!p)
 		return EBADMSG;
 	e = p + rest->l;
-	memset(&a, 0, sizeof(a));
+	memset(addr, 0, sizeof(*addr));
 	p = skip_ws(p, e);
 	start = p;
 	if (p == e)
@@ -24,7 +30,7 @@ int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
 		q = sip_skip_quoted(p, e);
 		if (!q)
 			return EBADMSG;
-		a.dname = pl_span(p, q);
+		addr->dname = pl_span(p, q);
 		p = skip_ws(q, e);
 		if (p == e || *p != '<')
 			return EBADMSG;
@@ -38,7 +44,7 @@ int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
 			while (de > p && (de[-1] == ' ' || de[-1] == '\t'))
 				de--;
 			if (de > p)
-				a.dname = pl_span(p, de);
+				addr->dname = pl_span(p, de);
 			p = q;
 		}
 	}
@@ -46,36 +52,54 @@ int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
 		const char *gt = memchr(p + 1, '>', (size_t)(e - p - 1));
 		if (!gt)
 			return EBADMSG;
-		a.auri = pl_span(p + 1, gt);
+		addr->auri = pl_span(p + 1, gt);
 		/* no blanks inside the brackets (RFC 4475 3.1.2.15) */
-		if (!a.auri.l || cc_is(a.auri.p[0], CC_WS) || cc_is(gt[-1], CC_WS))
+		if (!addr->auri.l || cc_is(addr->auri.p[0], CC_WS) || cc_is(gt[-1], CC_WS))
 			return EBADMSG;
-		a.angle = true;
+		addr->angle = true;
 		p = gt + 1;
 	} else {
 		/* addr-spec: ends at ';', ',' or a blank; may not hold '?' */
 		q = p;
 		while (q < e && *q != ';' && *q != ',' && *q != ' ' && *q != '\t')
 			q++;
-		a.auri = pl_span(p, q);
-		if (pl_chr(&a.auri, '?'))
+		addr->auri = pl_span(p, q);
+		if (pl_chr(&addr->auri, '?'))
 			return EBADMSG;
 		p = q;
 	}
-	if (sip_uri_parse(&a.uri, &a.auri))
+	if (sip_uri_parse_into(&addr->uri, addr->auri.p, addr->auri.p + addr->auri.l))
 		return EBADMSG;
-	q = sip_scan_params(p, e, multi, &a.params, &nparam);
-	if (!q)
-		return EBADMSG;
-	if (nparam) {
-		struct pl v;
-		if (sip_param_find(&a.params, "tag", &v) == 0) {
-			if (!v.l || cc_span(v.p, v.p + v.l, CC_TOKEN) != v.p + v.l)
-				return EBADMSG;
-			a.tag = v;
+	sip_pscan_init(&ps, p, e, multi);
+	while ((err = sip_pscan_next(&ps, &name, &val)) == 0) {
+		/* a found value is always set (p non-NULL), even when empty */
+		switch (sip_pname_id(&name)) {
+		case SIP_P_TAG:
+			if (!pl_isset(&tag))
+				tag = val;
+			break;
+		case SIP_P_EXPIRES:
+			if (!pl_isset(&exp))
+				exp = val;
+			break;
+		case SIP_P_Q:
+			if (!pl_isset(&qv))
+				qv = val;
+			break;
+		default:
+			break;
 		}
 	}
-	a.val = pl_span(start, a.params.p ? a.params.p + a.params.l : p);
+	if (err != ENOENT)
+		return EBADMSG;
+	addr->params = sip_pscan_params(&ps);
+	q = sip_pscan_end(&ps);
+	if (pl_isset(&tag)) {
+		if (!tag.l || cc_span(tag.p, tag.p + tag.l, CC_TOKEN) != tag.p + tag.l)
+			return EBADMSG;
+		addr->tag = tag;
+	}
+	addr->val = pl_span(start, addr->params.p ? addr->params.p + addr->params.l : p);
 	if (q < e) {
 		if (!multi || *q != ',')
 			return EBADMSG;
@@ -84,7 +108,24 @@ int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
 			return EBADMSG; /* trailing comma */
 	}
 	*rest = pl_span(q, e);
+	if (expires)
+		*expires = exp;
+	if (qval)
+		*qval = qv;
+	return 0;
+}
+
+/* The public form: *addr and *rest are left alone on failure. */
+int sip_addr_parse_next(struct sip_addr *addr, struct pl *rest, bool multi)
+{
+	struct sip_addr a;
+	struct pl r = *rest;
+	int err = sip_addr_parse_ext(&a, &r, multi, NULL, NULL);
+
+	if (err)
+		return err;
 	*addr = a;
+	*rest = r;
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* sip/hdr.c: header names (full and compact), methods and reason phrases.
- * Lookup branches on the first letter, then compares the few candidates
- * of that letter by length and bytes: a handful of loads per header. */
+ * Lookup indexes a table by first letter and length, then compares the
+ * one candidate there (rarely two or three) with fold_eq(): a word compare
+ * with the case bit masked; about 50 instructions a name, call included. */
 #include <string.h>
 
 #include "sip/msg-int.h"
@@ -74,138 +75,53 @@ static const char *const names[SIP_H_NUM] = {
 	[SIP_H_WWW_AUTHENTICATE] = "WWW-Authenticate",
 };
 
-struct cand {
-	uint8_t len;
-	uint8_t id;
+/* slot[first letter][length]: the first header with that letter and
+ * length; same[id]: the next one (only eight slots hold more than one).
+ * Built from names[] above; test-sip-msg checks every name both ways. */
+#define NAME_MAX_LEN 19
+
+static const uint8_t slot[26][NAME_MAX_LEN + 1] = {
+	['a' - 'a'] = { [5] = SIP_H_ALLOW, [6] = SIP_H_ACCEPT, [10] = SIP_H_ALERT_INFO,
+		    [12] = SIP_H_ALLOW_EVENTS, [13] = SIP_H_AUTHORIZATION,
+		    [14] = SIP_H_ACCEPT_CONTACT, [15] = SIP_H_ACCEPT_ENCODING,
+		    [19] = SIP_H_AUTHENTICATION_INFO },
+	['c' - 'a'] = { [4] = SIP_H_CSEQ, [7] = SIP_H_CALL_ID, [9] = SIP_H_CALL_INFO,
+		    [12] = SIP_H_CONTENT_TYPE, [14] = SIP_H_CONTENT_LENGTH,
+		    [16] = SIP_H_CONTENT_ENCODING, [19] = SIP_H_CONTENT_DISPOSITION },
+	['d' - 'a'] = { [4] = SIP_H_DATE },
+	['e' - 'a'] = { [5] = SIP_H_EVENT, [7] = SIP_H_EXPIRES, [10] = SIP_H_ERROR_INFO },
+	['f' - 'a'] = { [4] = SIP_H_FROM },
+	['i' - 'a'] = { [11] = SIP_H_IN_REPLY_TO },
+	['m' - 'a'] = { [6] = SIP_H_MIN_SE, [11] = SIP_H_MIN_EXPIRES,
+		    [12] = SIP_H_MAX_FORWARDS },
+	['o' - 'a'] = { [12] = SIP_H_ORGANIZATION },
+	['p' - 'a'] = { [4] = SIP_H_PATH, [7] = SIP_H_PRIVACY, [8] = SIP_H_PRIORITY,
+		    [13] = SIP_H_PROXY_REQUIRE, [18] = SIP_H_PROXY_AUTHENTICATE,
+		    [19] = SIP_H_P_ASSERTED_IDENTITY },
+	['r' - 'a'] = { [4] = SIP_H_RACK, [5] = SIP_H_ROUTE, [6] = SIP_H_REASON,
+		    [7] = SIP_H_REQUIRE, [8] = SIP_H_REFER_TO, [9] = SIP_H_REFER_SUB,
+		    [11] = SIP_H_REFERRED_BY, [12] = SIP_H_RECORD_ROUTE,
+		    [14] = SIP_H_REJECT_CONTACT, [19] = SIP_H_REQUEST_DISPOSITION },
+	['s' - 'a'] = { [6] = SIP_H_SERVER, [7] = SIP_H_SUBJECT, [8] = SIP_H_SIP_ETAG,
+		    [9] = SIP_H_SUPPORTED, [12] = SIP_H_SIP_IF_MATCH,
+		    [13] = SIP_H_SERVICE_ROUTE, [15] = SIP_H_SESSION_EXPIRES,
+		    [18] = SIP_H_SUBSCRIPTION_STATE },
+	['t' - 'a'] = { [2] = SIP_H_TO, [9] = SIP_H_TIMESTAMP },
+	['u' - 'a'] = { [10] = SIP_H_USER_AGENT, [11] = SIP_H_UNSUPPORTED },
+	['v' - 'a'] = { [3] = SIP_H_VIA },
+	['w' - 'a'] = { [7] = SIP_H_WARNING, [16] = SIP_H_WWW_AUTHENTICATE },
 };
 
-static const struct cand cand_a[] = {
-	{ 5, SIP_H_ALLOW },
-	{ 6, SIP_H_ACCEPT },
-	{ 10, SIP_H_ALERT_INFO },
-	{ 12, SIP_H_ALLOW_EVENTS },
-	{ 13, SIP_H_AUTHORIZATION },
-	{ 14, SIP_H_ACCEPT_CONTACT },
-	{ 15, SIP_H_ACCEPT_ENCODING },
-	{ 15, SIP_H_ACCEPT_LANGUAGE },
-	{ 19, SIP_H_AUTHENTICATION_INFO },
-	{ 0, 0 },
-};
-static const struct cand cand_c[] = {
-	{ 4, SIP_H_CSEQ },
-	{ 7, SIP_H_CALL_ID },
-	{ 7, SIP_H_CONTACT },
-	{ 9, SIP_H_CALL_INFO },
-	{ 12, SIP_H_CONTENT_TYPE },
-	{ 14, SIP_H_CONTENT_LENGTH },
-	{ 16, SIP_H_CONTENT_ENCODING },
-	{ 16, SIP_H_CONTENT_LANGUAGE },
-	{ 19, SIP_H_CONTENT_DISPOSITION },
-	{ 0, 0 },
-};
-static const struct cand cand_d[] = {
-	{ 4, SIP_H_DATE },
-	{ 0, 0 },
-};
-static const struct cand cand_e[] = {
-	{ 5, SIP_H_EVENT },
-	{ 7, SIP_H_EXPIRES },
-	{ 10, SIP_H_ERROR_INFO },
-	{ 0, 0 },
-};
-static const struct cand cand_f[] = {
-	{ 4, SIP_H_FROM },
-	{ 0, 0 },
-};
-static const struct cand cand_i[] = {
-	{ 11, SIP_H_IN_REPLY_TO },
-	{ 0, 0 },
-};
-static const struct cand cand_m[] = {
-	{ 6, SIP_H_MIN_SE },
-	{ 11, SIP_H_MIN_EXPIRES },
-	{ 12, SIP_H_MIME_VERSION },
-	{ 12, SIP_H_MAX_FORWARDS },
-	{ 0, 0 },
-};
-static const struct cand cand_o[] = {
-	{ 12, SIP_H_ORGANIZATION },
-	{ 0, 0 },
-};
-static const struct cand cand_p[] = {
-	{ 4, SIP_H_PATH },
-	{ 7, SIP_H_PRIVACY },
-	{ 8, SIP_H_PRIORITY },
-	{ 13, SIP_H_PROXY_REQUIRE },
-	{ 18, SIP_H_PROXY_AUTHENTICATE },
-	{ 19, SIP_H_P_ASSERTED_IDENTITY },
-	{ 19, SIP_H_PROXY_AUTHORIZATION },
-	{ 0, 0 },
-};
-static const struct cand cand_r[] = {
-	{ 4, SIP_H_RACK },
-	{ 4, SIP_H_RSEQ },
-	{ 5, SIP_H_ROUTE },
-	{ 6, SIP_H_REASON },
-	{ 7, SIP_H_REQUIRE },
-	{ 8, SIP_H_REFER_TO },
-	{ 8, SIP_H_REPLACES },
-	{ 8, SIP_H_REPLY_TO },
-	{ 9, SIP_H_REFER_SUB },
-	{ 11, SIP_H_REFERRED_BY },
-	{ 11, SIP_H_RETRY_AFTER },
-	{ 12, SIP_H_RECORD_ROUTE },
-	{ 14, SIP_H_REJECT_CONTACT },
-	{ 19, SIP_H_REQUEST_DISPOSITION },
-	{ 0, 0 },
-};
-static const struct cand cand_s[] = {
-	{ 6, SIP_H_SERVER },
-	{ 7, SIP_H_SUBJECT },
-	{ 8, SIP_H_SIP_ETAG },
-	{ 9, SIP_H_SUPPORTED },
-	{ 12, SIP_H_SIP_IF_MATCH },
-	{ 13, SIP_H_SERVICE_ROUTE },
-	{ 15, SIP_H_SESSION_EXPIRES },
-	{ 18, SIP_H_SUBSCRIPTION_STATE },
-	{ 0, 0 },
-};
-static const struct cand cand_t[] = {
-	{ 2, SIP_H_TO },
-	{ 9, SIP_H_TIMESTAMP },
-	{ 0, 0 },
-};
-static const struct cand cand_u[] = {
-	{ 10, SIP_H_USER_AGENT },
-	{ 11, SIP_H_UNSUPPORTED },
-	{ 0, 0 },
-};
-static const struct cand cand_v[] = {
-	{ 3, SIP_H_VIA },
-	{ 0, 0 },
-};
-static const struct cand cand_w[] = {
-	{ 7, SIP_H_WARNING },
-	{ 16, SIP_H_WWW_AUTHENTICATE },
-	{ 0, 0 },
-};
-
-static const struct cand *const by_letter[26] = {
-	['a' - 'a'] = cand_a,
-	['c' - 'a'] = cand_c,
-	['d' - 'a'] = cand_d,
-	['e' - 'a'] = cand_e,
-	['f' - 'a'] = cand_f,
-	['i' - 'a'] = cand_i,
-	['m' - 'a'] = cand_m,
-	['o' - 'a'] = cand_o,
-	['p' - 'a'] = cand_p,
-	['r' - 'a'] = cand_r,
-	['s' - 'a'] = cand_s,
-	['t' - 'a'] = cand_t,
-	['u' - 'a'] = cand_u,
-	['v' - 'a'] = cand_v,
-	['w' - 'a'] = cand_w,
+static const uint8_t same[SIP_H_NUM] = {
+	[SIP_H_ACCEPT_ENCODING] = SIP_H_ACCEPT_LANGUAGE,
+	[SIP_H_CALL_ID] = SIP_H_CONTACT,
+	[SIP_H_CONTENT_ENCODING] = SIP_H_CONTENT_LANGUAGE,
+	[SIP_H_MAX_FORWARDS] = SIP_H_MIME_VERSION,
+	[SIP_H_P_ASSERTED_IDENTITY] = SIP_H_PROXY_AUTHORIZATION,
+	[SIP_H_RACK] = SIP_H_RSEQ,
+	[SIP_H_REFER_TO] = SIP_H_REPLACES,
+	[SIP_H_REPLACES] = SIP_H_REPLY_TO,
+	[SIP_H_REFERRED_BY] = SIP_H_RETRY_AFTER,
 };
 
 static const uint8_t compact[26] = {
@@ -232,27 +148,18 @@ static const uint8_t compact[26] = {
 /* Header id of a name (case-insensitive); SIP_H_OTHER when unknown. */
 enum sip_hdr_id sip_hdr_lookup(const char *name, size_t len)
 {
-	unsigned c;
-	const struct cand *k;
+	unsigned c, id;
 
-	if (!len)
+	if (!len || len > NAME_MAX_LEN)
 		return SIP_H_OTHER;
 	c = (unsigned char)name[0] | 0x20;
 	if (c < 'a' || c > 'z')
 		return SIP_H_OTHER;
 	if (len == 1)
 		return (enum sip_hdr_id)compact[c - 'a'];
-	k = by_letter[c - 'a'];
-	if (!k)
-		return SIP_H_OTHER;
-	for (; k->len; k++) {
-		if (k->len < len)
-			continue;
-		if (k->len > len)
-			break;
-		if (mem_caseeq(names[k->id], name, len))
-			return (enum sip_hdr_id)k->id;
-	}
+	for (id = slot[c - 'a'][len]; id; id = same[id])
+		if (fold_eq(name, names[id], len))
+			return (enum sip_hdr_id)id;
 	return SIP_H_OTHER;
 }
 
@@ -262,39 +169,44 @@ const char *sip_hdr_name(enum sip_hdr_id id)
 	return (unsigned)id < SIP_H_NUM ? names[id] : NULL;
 }
 
-static const char *const methods[SIP_M_NUM] = {
-	[SIP_M_OTHER] = NULL,
-	[SIP_M_INVITE] = "INVITE",
-	[SIP_M_ACK] = "ACK",
-	[SIP_M_BYE] = "BYE",
-	[SIP_M_CANCEL] = "CANCEL",
-	[SIP_M_OPTIONS] = "OPTIONS",
-	[SIP_M_REGISTER] = "REGISTER",
-	[SIP_M_PRACK] = "PRACK",
-	[SIP_M_SUBSCRIBE] = "SUBSCRIBE",
-	[SIP_M_NOTIFY] = "NOTIFY",
-	[SIP_M_PUBLISH] = "PUBLISH",
-	[SIP_M_INFO] = "INFO",
-	[SIP_M_REFER] = "REFER",
-	[SIP_M_MESSAGE] = "MESSAGE",
-	[SIP_M_UPDATE] = "UPDATE",
+/* Method names with their lengths, so a lookup compares lengths first. */
+#define METHOD(id, s) [id] = { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	uint8_t len;
+} methods[SIP_M_NUM] = {
+	METHOD(SIP_M_INVITE, "INVITE"),
+	METHOD(SIP_M_ACK, "ACK"),
+	METHOD(SIP_M_BYE, "BYE"),
+	METHOD(SIP_M_CANCEL, "CANCEL"),
+	METHOD(SIP_M_OPTIONS, "OPTIONS"),
+	METHOD(SIP_M_REGISTER, "REGISTER"),
+	METHOD(SIP_M_PRACK, "PRACK"),
+	METHOD(SIP_M_SUBSCRIBE, "SUBSCRIBE"),
+	METHOD(SIP_M_NOTIFY, "NOTIFY"),
+	METHOD(SIP_M_PUBLISH, "PUBLISH"),
+	METHOD(SIP_M_INFO, "INFO"),
+	METHOD(SIP_M_REFER, "REFER"),
+	METHOD(SIP_M_MESSAGE, "MESSAGE"),
+	METHOD(SIP_M_UPDATE, "UPDATE"),
 };
+#undef METHOD
 
 /* Methods are case-sensitive (RFC 3261 7.1). */
 enum sip_method sip_method_id(const struct pl *name)
 {
-	if (name->l < 3 || name->l > 9)
-		return SIP_M_OTHER;
 	for (unsigned i = 1; i < SIP_M_NUM; i++) {
-		if (methods[i][0] == name->p[0] && pl_eq_str(name, methods[i]))
+		if (methods[i].len == name->l && methods[i].name[0] == name->p[0] &&
+		    memcmp(methods[i].name, name->p, name->l) == 0)
 			return (enum sip_method)i;
 	}
 	return SIP_M_OTHER;
 }
 
+/* For printing and logs; "UNKNOWN" for SIP_M_OTHER and out of range. */
 const char *sip_method_name(enum sip_method m)
 {
-	return (unsigned)m < SIP_M_NUM && m ? methods[m] : "UNKNOWN";
+	return (unsigned)m < SIP_M_NUM && m ? methods[m].name : "UNKNOWN";
 }
 
 /* Default reason phrases (RFC 3261 21 and extensions). */

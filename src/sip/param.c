@@ -5,14 +5,15 @@
 #include "sip/msg-int.h"
 
 /* Returns the position after the closing quote; NULL when unterminated.
- * A backslash escapes any byte (quoted-pair), NUL included. */
+ * A backslash escapes any byte but CR and LF (quoted-pair), NUL included. */
 const char *sip_skip_quoted(const char *p, const char *e)
 {
 	if (p >= e || *p != '"')
 		return NULL;
 	for (p++; p < e; p++) {
 		if (*p == '\\') {
-			if (++p >= e)
+			/* quoted-pair excludes CR and LF (RFC 3261 25.1) */
+			if (++p >= e || *p == '\r' || *p == '\n')
 				return NULL;
 		} else if (*p == '"') {
 			return p + 1;
@@ -23,7 +24,8 @@ const char *sip_skip_quoted(const char *p, const char *e)
 	return NULL;
 }
 
-/* One generic-param at p (just after ';' and blanks): token [= value]. */
+/* One generic-param at p (just after ';' and blanks): token [= value].
+ * A value-less parameter gets an empty value that is still set. */
 static const char *scan_one(const char *p, const char *e, struct pl *name, struct pl *val)
 {
 	const char *n = p;
@@ -53,35 +55,47 @@ static const char *scan_one(const char *p, const char *e, struct pl *name, struc
 	return p;
 }
 
+/* One step of the parameter walk: the next ";name[=value]" after the
+ * last one.  The rules are those of generic-param (RFC 3261 25.1) with
+ * LWS allowed around ';' and '=' and at most SIP_MAX_PARAMS per value. */
+int sip_pscan_next(struct sip_pscan *ps, struct pl *name, struct pl *val)
+{
+	const char *q = skip_ws(ps->p, ps->e), *p;
+
+	if (q == ps->e || (ps->multi && *q == ','))
+		return ENOENT;
+	if (*q != ';')
+		return EBADMSG;
+	if (!ps->first)
+		ps->first = q;
+	q = skip_ws(q + 1, ps->e);
+	p = scan_one(q, ps->e, name, val);
+	if (!p || ++ps->n > SIP_MAX_PARAMS)
+		return EBADMSG;
+	ps->p = p;
+	return 0;
+}
+
 /* Validate the parameters that follow a value.  p is at the first ';' (or
  * blanks before it); parsing stops at the end, or at ',' when multi.
  * Returns where it stopped (blanks skipped), NULL when malformed. */
 const char *sip_scan_params(const char *p, const char *e, bool multi, struct pl *params,
 			    unsigned *count)
 {
-	const char *first = NULL, *last = p;
-	unsigned n = 0;
+	struct sip_pscan ps;
+	struct pl name, val;
+	int err;
 
-	for (;;) {
-		struct pl name, val;
-		const char *q = skip_ws(p, e);
-		if (q == e || (multi && *q == ','))
-			break;
-		if (*q != ';')
-			return NULL;
-		if (!first)
-			first = q;
-		q = skip_ws(q + 1, e);
-		p = scan_one(q, e, &name, &val);
-		if (!p || ++n > SIP_MAX_PARAMS)
-			return NULL;
-		last = p;
-	}
+	sip_pscan_init(&ps, p, e, multi);
+	while ((err = sip_pscan_next(&ps, &name, &val)) == 0)
+		;
+	if (err != ENOENT)
+		return NULL;
 	if (params)
-		*params = first ? pl_span(first, last) : PL_NULL;
+		*params = sip_pscan_params(&ps);
 	if (count)
-		*count = n;
-	return skip_ws(last, e);
+		*count = ps.n;
+	return sip_pscan_end(&ps);
 }
 
 int sip_param_next(struct pl *iter, struct pl *name, struct pl *val)

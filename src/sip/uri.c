@@ -155,47 +155,56 @@ static int parse_tel(struct sip_uri *u, const char *p, const char *e)
 	return 0;
 }
 
-int sip_uri_parse(struct sip_uri *uri, const struct pl *text)
+/* The scheme names we parse further; the rest are kept opaque. */
+static enum sip_scheme scheme_id(const char *p, size_t l)
 {
-	const char *p = text->p, *e, *s = p;
-	struct sip_uri u;
-	bool bad = false;
-	int err;
+	if (FOLD_EQ_LIT(p, l, "sip"))
+		return SIP_SCHEME_SIP;
+	if (FOLD_EQ_LIT(p, l, "sips"))
+		return SIP_SCHEME_SIPS;
+	if (FOLD_EQ_LIT(p, l, "tel"))
+		return SIP_SCHEME_TEL;
+	return SIP_SCHEME_OTHER;
+}
 
-	if (!p)
-		return EBADMSG;
-	e = p + text->l;
-	memset(&u, 0, sizeof(u));
+/* sip_uri_parse() into a zeroed struct the caller owns (and may find
+ * half-filled on failure): saves the parsers that embed a URI a copy. */
+int sip_uri_parse_into(struct sip_uri *u, const char *p, const char *e)
+{
+	const char *s = p;
+	bool bad = false;
+
 	if (p == e || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 		return EBADMSG;
 	p = cc_span(p, e, CC_SCHEME);
 	if (p >= e || *p != ':')
 		return EBADMSG;
-	u.scheme_name = pl_span(s, p);
-	u.opaque = pl_span(p + 1, e);
+	u->scheme_name = pl_span(s, p);
+	u->opaque = pl_span(p + 1, e);
+	u->scheme = scheme_id(s, (size_t)(p - s));
 	p++;
-	if (pl_caseeq_str(&u.scheme_name, "sip"))
-		u.scheme = SIP_SCHEME_SIP;
-	else if (pl_caseeq_str(&u.scheme_name, "sips"))
-		u.scheme = SIP_SCHEME_SIPS;
-	else if (pl_caseeq_str(&u.scheme_name, "tel"))
-		u.scheme = SIP_SCHEME_TEL;
-	else
-		u.scheme = SIP_SCHEME_OTHER;
-
-	switch (u.scheme) {
+	switch (u->scheme) {
 	case SIP_SCHEME_SIP:
 	case SIP_SCHEME_SIPS:
-		err = parse_sip(&u, p, e);
-		break;
+		return parse_sip(u, p, e);
 	case SIP_SCHEME_TEL:
-		err = parse_tel(&u, p, e);
-		break;
+		return parse_tel(u, p, e);
 	default:
 		/* absoluteURI: anything made of URI characters */
-		err = (p == e || span_esc(p, e, CC_URIC, &bad) != e || bad) ? EBADMSG : 0;
-		break;
+		return (p == e || span_esc(p, e, CC_URIC, &bad) != e || bad) ? EBADMSG : 0;
 	}
+}
+
+/* Parse a whole URI text; *uri is left alone on failure. */
+int sip_uri_parse(struct sip_uri *uri, const struct pl *text)
+{
+	struct sip_uri u;
+	int err;
+
+	if (!text->p)
+		return EBADMSG;
+	memset(&u, 0, sizeof(u));
+	err = sip_uri_parse_into(&u, text->p, text->p + text->l);
 	if (err)
 		return err;
 	*uri = u;
