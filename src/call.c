@@ -82,6 +82,7 @@ static struct {
 } g;
 
 static void call_end(struct call *c, uint16_t status, const char *reason, const char *by);
+static void zombie_timeout(void *arg);
 static int send_invite(struct call *c);
 static int send_reinvite(struct call *c);
 
@@ -187,6 +188,16 @@ unsigned call_count(void)
 unsigned call_id(const struct call *c)
 {
 	return c->id;
+}
+
+/* The SIP Call-ID (for the trace's ladder view). */
+const char *call_callid(const struct call *c)
+{
+	if (c->dlg)
+		return c->dlg->callid;
+	if (c->outgoing)
+		return c->callid;
+	return "";
 }
 
 enum call_state call_state(const struct call *c)
@@ -312,11 +323,16 @@ static void call_end(struct call *c, uint16_t status, const char *reason, const 
 	ev_emit(e);
 	if (c->media)
 		media_stop(c->media);
-	loop_reap(call_reap, c);
+	/* an INVITE still waiting for its CANCEL to take effect keeps the
+	 * call (ended, out of every list the user sees) until its final
+	 * response, so that a late 2xx still gets its ACK and BYE */
+	if (!(c->inv && c->canceling))
+		loop_reap(call_reap, c);
+	else
+		tmr_start(&c->t_guard, CANCEL_GUARD_MS, zombie_timeout, c);
 	/* keep the object out of lookups from now on */
 	tmr_cancel(&c->t_answer);
 	tmr_cancel(&c->t_glare);
-	tmr_cancel(&c->t_guard);
 	tmr_cancel(&c->t_maxdur);
 	tmr_cancel(&c->t_session);
 }
@@ -492,6 +508,25 @@ static void guard_timeout(void *arg)
 	call_end(c, 487, "Request Terminated", "local");
 }
 
+static void zombie_timeout(void *arg)
+{
+	struct call *c = arg;
+	loop_reap(call_reap, c);
+}
+
+/* The final answer to an INVITE whose call the user already ended. */
+static void zombie_final(struct call *c, int err, const struct sip_msg *resp)
+{
+	if (!err && resp->scode >= 200 && resp->scode < 300 && !c->dlg &&
+	    sip_dialog_uac(&c->dlg, c->target, resp) == 0) {
+		send_ack(c, resp->cseq.num);
+		send_bye(c, NULL);
+	}
+	c->inv = NULL;
+	tmr_cancel(&c->t_guard);
+	loop_reap(call_reap, c);
+}
+
 static void max_duration(void *arg);
 
 static void start_media(struct call *c)
@@ -579,8 +614,11 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 	struct call *c = arg;
 	char reason[128];
 
-	if (c->state == CALL_ENDED)
+	if (c->state == CALL_ENDED) {
+		if (err || resp->scode >= 200)
+			zombie_final(c, err, resp);
 		return;
+	}
 	if (err) {
 		c->inv = NULL;
 		call_end(c, err == ETIMEDOUT ? 408 : err == ECANCELED ? 487 : 503,
@@ -1352,6 +1390,14 @@ int call_hangup(struct call *c, uint16_t code, const char *reason)
 			return 0;
 		}
 		sip_request_cancel(c->inv);
+		if (c->state == CALL_ENDED)
+			return 0; /* still resolving: it ended at once */
+		if (c->state == CALL_OUTGOING) {
+			/* nothing came back yet: the CANCEL waits for a provisional
+			 * (RFC 3261 9.1), the user does not */
+			call_end(c, 487, "Request Terminated", "local");
+			return 0;
+		}
 		tmr_start(&c->t_guard, CANCEL_GUARD_MS, guard_timeout, c);
 		return 0;
 	case CALL_INCOMING:

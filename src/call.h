@@ -55,6 +55,7 @@ struct call *call_find(unsigned id);
 struct call *call_current(void);
 struct list *call_list(void);
 unsigned call_id(const struct call *c);
+const char *call_callid(const struct call *c);
 enum call_state call_state(const struct call *c);
 const char *call_state_name(enum call_state s);
 const char *call_peer(const struct call *c);

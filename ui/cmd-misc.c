@@ -6,14 +6,14 @@
 #include <time.h>
 
 #include "call.h"
-#include "history.h"
+#include "calllog.h"
 #include "log.h"
 #include "ui/app.h"
 #include "ui/cmd.h"
 
 int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	size_t n = history_count(), show = 20, first;
+	size_t n = calllog_count(), show = 20, first;
 	unsigned missed = 0;
 
 	if (argc > 1) {
@@ -28,10 +28,10 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	first = n > show ? n - show : 0;
 	for (size_t i = first; i < n; i++) {
-		const struct history_rec *r = history_get(i);
+		const struct calllog_rec *r = calllog_get(i);
 		char when[32];
 		struct tm tm;
-		bool miss = history_missed(r);
+		bool miss = calllog_missed(r);
 		localtime_r(&r->when, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 		missed += miss;

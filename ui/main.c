@@ -15,7 +15,7 @@
 #include "call.h"
 #include "conf.h"
 #include "event.h"
-#include "history.h"
+#include "calllog.h"
 #include "log.h"
 #include "loop.h"
 #include "ua.h"
@@ -24,6 +24,7 @@
 #include "ui/ctrl.h"
 #include "ui/parse.h"
 #include "ui/script.h"
+#include "ui/tui.h"
 
 #define LOG_MOD "main"
 
@@ -404,10 +405,19 @@ int main(int argc, char **argv)
 		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
 	}
 	call_init(app.ua, &mcfg, &pol);
-	history_open(NULL);
+	calllog_open(NULL);
 	loop_signal(SIGINT, on_signal, NULL);
 	loop_signal(SIGTERM, on_signal, NULL);
-	ev_sink_add(print_event, NULL);
+	/* the terminal UI, unless asked not to or there is no terminal */
+	if (!app.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if ((rc = tui_start(err, sizeof(err)))) {
+			fprintf(stderr, "sipterm: %s\n", err);
+			return EXIT_FAIL;
+		}
+	} else {
+		app.headless = true;
+		ev_sink_add(print_event, NULL);
+	}
 	cmd_wait_init();
 	if (ctrl_path && (rc = ctrl_open(ctrl_path, app.json, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
@@ -427,7 +437,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		script_start(script);
-	} else if (stdin_is_script()) {
+	} else if (app.headless && stdin_is_script()) {
 		script = script_new("stdin", script_done, NULL);
 		script_follow_fd(script, STDIN_FILENO);
 		script_start(script);
@@ -436,11 +446,12 @@ int main(int argc, char **argv)
 	rc = loop_run();
 	if (rc < 0)
 		rc = EXIT_FAIL;
+	tui_stop();
 	script_free(script);
 	ctrl_close();
 	cmd_wait_close();
 	call_close();
-	history_close();
+	calllog_close();
 	ua_free(app.ua);
 	conf_free(app.conf);
 	ev_sinks_clear();

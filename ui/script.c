@@ -12,6 +12,7 @@
 #include "ui/app.h"
 #include "ui/cmd.h"
 #include "ui/script.h"
+#include "ui/tui.h"
 #include "xmalloc.h"
 
 #define MAX_LINE 4096
@@ -46,7 +47,11 @@ static void kick(void *arg)
 static void out(struct cmd_ctx *ctx, bool ok, const char *line)
 {
 	struct script *s = ctx->arg;
-	if (ok) {
+	if (tui_active()) {
+		char buf[4400];
+		snprintf(buf, sizeof(buf), "%s%s%s", ok ? "" : s->where, ok ? "" : ": ", line);
+		tui_console(ok ? TUI_LINE_OUT : TUI_LINE_ERR, buf);
+	} else if (ok) {
 		printf("%s\n", line);
 		fflush(stdout);
 	} else {

@@ -1,5 +1,5 @@
-/* history.c: call history.  Records come from call-ended events; the last
- * HISTORY_MAX are kept in memory, the file keeps everything. */
+/* calllog.c: call history.  Records come from call-ended events; the last
+ * CALLLOG_MAX are kept in memory, the file keeps everything. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,28 +7,28 @@
 
 #include "event.h"
 #include "fsutil.h"
-#include "history.h"
+#include "calllog.h"
 #include "log.h"
 #include "xmalloc.h"
 
 #define LOG_MOD "history"
-#define HISTORY_MAX 500
+#define CALLLOG_MAX 500
 
 static struct {
 	char *path;
-	struct history_rec *recs;   /* ring of the newest HISTORY_MAX */
+	struct calllog_rec *recs;   /* ring of the newest CALLLOG_MAX */
 	size_t n, head;
 	bool open;
 } g;
 
-static void keep(const struct history_rec *r)
+static void keep(const struct calllog_rec *r)
 {
-	if (g.n < HISTORY_MAX) {
-		g.recs[(g.head + g.n) % HISTORY_MAX] = *r;
+	if (g.n < CALLLOG_MAX) {
+		g.recs[(g.head + g.n) % CALLLOG_MAX] = *r;
 		g.n++;
 	} else {
 		g.recs[g.head] = *r;
-		g.head = (g.head + 1) % HISTORY_MAX;
+		g.head = (g.head + 1) % CALLLOG_MAX;
 	}
 }
 
@@ -42,7 +42,7 @@ static void clean(char *s)
 
 static void on_event(const struct ev *e, void *arg)
 {
-	struct history_rec r;
+	struct calllog_rec r;
 	long long v;
 	const char *s;
 	char line[512];
@@ -82,7 +82,7 @@ static void load(void)
 	if (fs_read_file(g.path, &text, &len, 64 * 1024 * 1024, NULL))
 		return;
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		struct history_rec r;
+		struct calllog_rec r;
 		char *f[7], *p = l;
 		int k = 0;
 		memset(&r, 0, sizeof(r));
@@ -107,11 +107,11 @@ static void load(void)
 }
 
 /* path NULL: the default file; "" keeps the history in memory only. */
-int history_open(const char *path)
+int calllog_open(const char *path)
 {
 	char dir[1024];
 
-	g.recs = xcalloc(HISTORY_MAX, sizeof(*g.recs));
+	g.recs = xcalloc(CALLLOG_MAX, sizeof(*g.recs));
 	if (path && !*path) {
 		g.path = NULL;
 	} else if (path) {
@@ -126,7 +126,7 @@ int history_open(const char *path)
 	return 0;
 }
 
-void history_close(void)
+void calllog_close(void)
 {
 	if (!g.open)
 		return;
@@ -136,18 +136,18 @@ void history_close(void)
 	memset(&g, 0, sizeof(g));
 }
 
-size_t history_count(void)
+size_t calllog_count(void)
 {
 	return g.n;
 }
 
 /* 0 is the oldest kept. */
-const struct history_rec *history_get(size_t i)
+const struct calllog_rec *calllog_get(size_t i)
 {
-	return i < g.n ? &g.recs[(g.head + i) % HISTORY_MAX] : NULL;
+	return i < g.n ? &g.recs[(g.head + i) % CALLLOG_MAX] : NULL;
 }
 
-bool history_missed(const struct history_rec *r)
+bool calllog_missed(const struct calllog_rec *r)
 {
 	/* rang here and nobody answered (refusing on purpose is not missing) */
 	return r->incoming && !r->answered && r->status != 486 && r->status != 603 &&

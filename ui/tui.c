@@ -1,0 +1,646 @@
+/* ui/tui.c: the terminal user interface.
+ *
+ *   status bar      accounts with their registration state, the clock
+ *   calls pane      id, direction, peer, state, duration, codec, encryption,
+ *                   jitter/loss/RTT, live
+ *   main area       tabs: Console (log, commands, events), SIP trace (with a
+ *                   ladder diagram of the current call), chats (later)
+ *   buddy pane      presence (reserved; shown when the terminal is wide)
+ *   key hints       or the last notice
+ *   command line    GNU readline (tui-input.c)
+ *
+ * Everything is drawn from the model on each redraw (cheap at terminal
+ * sizes), so resizing is just a redraw.  Text from the network goes
+ * through put_text(), which never lets a control byte reach the terminal.
+ * NO_COLOR is honoured; without a UTF-8 locale the line drawing and
+ * symbols fall back to ASCII. */
+#include "config.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "call.h"
+#include "event.h"
+#include "log.h"
+#include "loop.h"
+#include "ua.h"
+#include "ui/app.h"
+#include "ui/tui.h"
+#include "xmalloc.h"
+
+#define CONSOLE_MAX 2000
+
+enum {
+	C_OK = 1,       /* green: established, 2xx, registered */
+	C_WARN,         /* yellow: ringing, provisional */
+	C_ERR,          /* red: failures */
+	C_REQ,          /* cyan: requests, commands */
+	C_HOLD,         /* blue: held */
+	C_UNREAD,       /* magenta: unread chats, incoming calls */
+	C_BAR,          /* the status and tab bars */
+};
+
+struct cline {
+	int kind;
+	time_t when;
+	char *text;
+};
+
+enum tab {
+	TAB_CONSOLE = 0,
+	TAB_TRACE,
+	TAB_NUM
+};
+
+static struct {
+	bool active;
+	bool color;
+	bool utf8;
+	struct cline *lines;
+	size_t nlines, head;
+	enum tab tab;
+	int scroll;             /* lines up from the bottom */
+	bool ladder;
+	char notice[256];
+	bool notice_err;
+	uint64_t notice_until;
+	struct tmr tick;
+	unsigned ringing;       /* incoming calls ringing, for the flash */
+} t;
+
+/* ------------------------------------------------------------------ */
+/* text */
+
+static const char *sym(const char *utf, const char *ascii)
+{
+	return t.utf8 ? utf : ascii;
+}
+
+/* Draw a UTF-8 string at (y, x), at most maxw columns; control characters
+ * and invalid bytes become '?'.  Returns the columns used. */
+static int put_text(int y, int x, int maxw, const char *s, attr_t attr)
+{
+	mbstate_t st;
+	int used = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (maxw <= 0)
+		return 0;
+	move(y, x);
+	attron(attr);
+	while (*s && used < maxw) {
+		wchar_t wc;
+		size_t n = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		int w;
+		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
+			memset(&st, 0, sizeof(st));
+			addch('?');
+			used++;
+			s++;
+			continue;
+		}
+		w = wcwidth(wc);
+		if (w < 0 || wc < 0x20 || wc == 0x7f) {
+			addch('?');
+			used++;
+		} else {
+			if (used + w > maxw)
+				break;
+			addnstr(s, (int)n);
+			used += w;
+		}
+		s += n;
+	}
+	attroff(attr);
+	return used;
+}
+
+/* A horizontal rule: box drawing in UTF-8, dashes otherwise. */
+static void rule(int y, int x, int w, attr_t attr)
+{
+	attron(attr);
+	move(y, x);
+	for (int i = 0; i < w; i++)
+		addstr(sym("─", "-"));
+	attroff(attr);
+}
+
+/* Byte offsets where a UTF-8 string breaks into rows of at most w
+ * columns; returns the count (at most max). */
+static int wrap(const char *s, int w, const char **starts, int max)
+{
+	mbstate_t st;
+	int n = 0, col = 0;
+
+	memset(&st, 0, sizeof(st));
+	if (w < 1)
+		w = 1;
+	starts[n++] = s;
+	while (*s) {
+		wchar_t wc;
+		size_t k = mbrtowc(&wc, s, MB_CUR_MAX, &st);
+		int cw = 1;
+		if (k == (size_t)-1 || k == (size_t)-2 || k == 0) {
+			memset(&st, 0, sizeof(st));
+			k = 1;
+		} else if ((cw = wcwidth(wc)) < 0) {
+			cw = 1;
+		}
+		if (col + cw > w) {
+			if (n >= max)
+				break;
+			starts[n++] = s;
+			col = 0;
+		}
+		col += cw;
+		s += k;
+	}
+	return n;
+}
+
+static void fill(int y, int x, int w, attr_t attr)
+{
+	attron(attr);
+	mvhline(y, x, ' ', w);
+	attroff(attr);
+}
+
+static attr_t color(int pair)
+{
+	return t.color ? COLOR_PAIR(pair) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the console */
+
+void tui_console(int kind, const char *text)
+{
+	struct cline *l;
+
+	if (!t.lines)
+		return;
+	if (t.nlines < CONSOLE_MAX) {
+		l = &t.lines[(t.head + t.nlines++) % CONSOLE_MAX];
+	} else {
+		l = &t.lines[t.head];
+		free(l->text);
+		t.head = (t.head + 1) % CONSOLE_MAX;
+	}
+	l->kind = kind;
+	l->when = time(NULL);
+	l->text = xstrdup(text);
+	if (t.scroll && t.tab == TAB_CONSOLE)
+		t.scroll++; /* keep the view still while scrolled back */
+	tui_redraw();
+}
+
+static attr_t line_attr(int kind)
+{
+	switch (kind) {
+	case TUI_LINE_LOG_ERROR:
+	case TUI_LINE_ERR:
+		return color(C_ERR) | A_BOLD;
+	case TUI_LINE_LOG_WARN:
+		return color(C_WARN);
+	case TUI_LINE_LOG_DEBUG:
+		return A_DIM;
+	case TUI_LINE_CMD:
+		return color(C_REQ) | A_BOLD;
+	case TUI_LINE_EVENT:
+		return color(C_OK);
+	default:
+		return 0;
+	}
+}
+
+static void draw_console(int top, int rows, int cols)
+{
+	int y = top + rows - 1;
+	size_t skip = (size_t)t.scroll;
+
+	for (size_t i = t.nlines; i-- > 0 && y >= top;) {
+		const struct cline *l = &t.lines[(t.head + i) % CONSOLE_MAX];
+		char ts[16];
+		struct tm tm;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		const char *starts[64];
+		int rowsn = wrap(l->text, cols - 9, starts, 64);
+		localtime_r(&l->when, &tm);
+		strftime(ts, sizeof(ts), "%H:%M:%S ", &tm);
+		/* the last row of the line first, then up */
+		for (int r = rowsn; r-- > 0 && y >= top;) {
+			char piece[1024];
+			size_t len = (r + 1 < rowsn ? (size_t)(starts[r + 1] - starts[r])
+						    : strlen(starts[r]));
+			if (len >= sizeof(piece))
+				len = sizeof(piece) - 1;
+			memcpy(piece, starts[r], len);
+			piece[len] = '\0';
+			if (r == 0)
+				put_text(y, 0, 9, ts, A_DIM);
+			put_text(y, 9, cols - 9, piece, line_attr(l->kind));
+			y--;
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* panes */
+
+static void draw_status(int cols)
+{
+	char clock[16], buf[160];
+	time_t now = time(NULL);
+	struct tm tm;
+	int x = 0;
+
+	fill(0, 0, cols, color(C_BAR) | A_REVERSE);
+	x += put_text(0, x, cols, " sipterm ", color(C_BAR) | A_REVERSE | A_BOLD);
+	if (ua_direct(app.ua)) {
+		x += put_text(0, x, cols - x, sym("│ direct mode ", "| direct mode "),
+			      color(C_BAR) | A_REVERSE);
+	}
+	LIST_FOREACH(ua_accounts(app.ua), e) {
+		struct account *a = e->data;
+		bool ok = reg_registered(a->reg);
+		const char *st = reg_state(a->reg);
+		snprintf(buf, sizeof(buf), "%s %s %s ", sym("│", "|"), a->name,
+			 ok ? sym("●", "*") : !strcmp(st, "failed") ? sym("✗", "x") : sym("○", "o"));
+		if (x + (int)strlen(a->name) + 5 >= cols - 10)
+			break;
+		x += put_text(0, x, cols - x, buf,
+			      (ok ? color(C_OK) : !strcmp(st, "failed") ? color(C_ERR) : color(C_WARN)) |
+				      A_REVERSE);
+	}
+	localtime_r(&now, &tm);
+	strftime(clock, sizeof(clock), " %H:%M ", &tm);
+	if (cols > 10)
+		put_text(0, cols - 7, 7, clock, color(C_BAR) | A_REVERSE);
+}
+
+static const char *state_label(const struct call *c, attr_t *attr)
+{
+	switch (call_state(c)) {
+	case CALL_OUTGOING:
+		*attr = color(C_WARN);
+		return "calling";
+	case CALL_RINGING:
+		*attr = color(C_WARN);
+		return "ringing";
+	case CALL_INCOMING:
+		*attr = color(C_UNREAD) | A_BOLD | ((time(NULL) & 1) ? A_REVERSE : 0);
+		return "INCOMING";
+	case CALL_ANSWERING:
+		*attr = color(C_WARN);
+		return "answering";
+	case CALL_ESTABLISHED:
+		if (call_on_hold(c)) {
+			*attr = color(C_HOLD) | A_BOLD;
+			return "on hold";
+		}
+		*attr = color(C_OK) | A_BOLD;
+		return "talking";
+	default:
+		*attr = color(C_ERR);
+		return "ended";
+	}
+}
+
+/* Returns the rows used. */
+static int draw_calls(int top, int cols)
+{
+	struct call *cur = call_current();
+	int y = top, n = 0;
+	char buf[256];
+
+	rule(y, 0, cols, A_BOLD);
+	put_text(y, 2, cols - 4, " Calls ", A_BOLD);
+	y++;
+	t.ringing = 0;
+	LIST_FOREACH(call_list(), e) {
+		struct call *c = e->data;
+		struct media_stats s;
+		attr_t attr = 0;
+		const char *st;
+		uint32_t d;
+		int x;
+		if (call_state(c) == CALL_ENDED)
+			continue;
+		if (n++ >= 4) {
+			put_text(y++, 2, cols - 2, "...", A_DIM);
+			break;
+		}
+		if (call_state(c) == CALL_INCOMING)
+			t.ringing++;
+		st = state_label(c, &attr);
+		call_stats(c, &s);
+		d = call_duration(c);
+		x = put_text(y, 0, 2, c == cur ? sym("▶ ", "> ") : "  ", A_BOLD);
+		snprintf(buf, sizeof(buf), "%u %s ", call_id(c), call_incoming(c) ? sym("←", "<") : sym("→", ">"));
+		x += put_text(y, x, cols - x, buf, A_BOLD);
+		x += put_text(y, x, 10, st, attr);
+		x = x < 14 ? 14 : x + 1;
+		snprintf(buf, sizeof(buf), "%02u:%02u", d / 60, d % 60);
+		x += put_text(y, x, cols - x, buf, 0) + 1;
+		if (s.codec[0]) {
+			/* every call is unencrypted until SRTP lands */
+			snprintf(buf, sizeof(buf), "%s %s jit %.1fms loss %.1f%%", s.codec,
+				 sym("🔓", "plain"), s.jitter_ms, s.loss_pct);
+			if (s.rtt_ms >= 0 && cols > 100)
+				snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " rtt %.0fms",
+					 s.rtt_ms);
+			x += put_text(y, x, cols - x, buf, A_DIM) + 1;
+		}
+		put_text(y, x, cols - x, call_peer(c), 0);
+		y++;
+	}
+	if (!n)
+		put_text(y++, 2, cols - 2, "no calls: type 'call echo' to hear yourself, or 'help'",
+			 A_DIM);
+	return y - top;
+}
+
+static const char *tab_name(enum tab tb)
+{
+	return tb == TAB_CONSOLE ? "Console" : "SIP trace";
+}
+
+static void draw_tabs(int y, int cols)
+{
+	int x = 0;
+	fill(y, 0, cols, color(C_BAR) | A_REVERSE);
+	for (int i = 0; i < TAB_NUM; i++) {
+		char buf[48];
+		attr_t a = color(C_BAR) | (i == (int)t.tab ? A_BOLD : A_REVERSE);
+		snprintf(buf, sizeof(buf), " %s%s ", tab_name((enum tab)i),
+			 i == TAB_TRACE && t.ladder ? " (ladder)" : "");
+		x += put_text(y, x, cols - x, buf, a);
+		x += put_text(y, x, cols - x, sym("│", "|"), color(C_BAR) | A_REVERSE);
+	}
+	if (t.scroll)
+		put_text(y, cols - 14, 14, " [scrolled] ", color(C_WARN) | A_REVERSE);
+}
+
+static void draw_buddies(int top, int rows, int x, int w)
+{
+	for (int y = top; y < top + rows; y++)
+		put_text(y, x, 1, sym("│", "|"), 0);
+	put_text(top, x + 2, w - 3, "Buddies", A_BOLD);
+	put_text(top + 2, x + 2, w - 3, "(presence: soon)", A_DIM);
+}
+
+static void draw_hints(int y, int cols)
+{
+	fill(y, 0, cols, A_REVERSE);
+	if (t.notice[0] && tmr_now() < t.notice_until) {
+		put_text(y, 1, cols - 2, t.notice,
+			 (t.notice_err ? color(C_ERR) : color(C_OK)) | A_REVERSE | A_BOLD);
+		return;
+	}
+	put_text(y, 0, cols,
+		 " F2 answer  F3 hangup  F4 hold  F5 mute  F6 next call  F7 tab  F8 ladder"
+		 "  PgUp/PgDn  F10 quit",
+		 A_REVERSE);
+}
+
+void tui_redraw(void)
+{
+	int rows, cols, y, main_top, main_rows, bw;
+
+	if (!t.active)
+		return;
+	getmaxyx(stdscr, rows, cols);
+	erase();
+	if (rows < 8 || cols < 30) {
+		put_text(0, 0, cols, "terminal too small", A_BOLD);
+		refresh();
+		return;
+	}
+	draw_status(cols);
+	y = 1 + draw_calls(1, cols);
+	draw_tabs(y, cols);
+	main_top = y + 1;
+	main_rows = rows - 2 - main_top;
+	bw = cols >= 100 ? 26 : 0;
+	if (t.tab == TAB_CONSOLE)
+		draw_console(main_top, main_rows, cols - bw);
+	else
+		tui_trace_draw(stdscr, main_rows, cols - bw, t.scroll, t.ladder,
+			       NULL, t.color);
+	if (bw)
+		draw_buddies(main_top, main_rows, cols - bw, bw);
+	draw_hints(rows - 2, cols);
+	wnoutrefresh(stdscr);
+	tui_input_draw();
+	doupdate();
+}
+
+/* ------------------------------------------------------------------ */
+/* controls used by the key bindings */
+
+void tui_next_tab(void)
+{
+	t.tab = (enum tab)((t.tab + 1) % TAB_NUM);
+	t.scroll = 0;
+	tui_redraw();
+}
+
+void tui_scroll(int n)
+{
+	t.scroll += n;
+	if (t.scroll < 0)
+		t.scroll = 0;
+	if (t.tab == TAB_CONSOLE && (size_t)t.scroll >= t.nlines)
+		t.scroll = t.nlines ? (int)t.nlines - 1 : 0;
+	tui_redraw();
+}
+
+void tui_toggle_ladder(void)
+{
+	t.ladder = !t.ladder;
+	t.tab = TAB_TRACE;
+	t.scroll = 0;
+	tui_redraw();
+}
+
+void tui_notice(bool error, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t.notice, sizeof(t.notice), fmt, ap);
+	va_end(ap);
+	t.notice_err = error;
+	t.notice_until = tmr_now() + 6000;
+	tui_redraw();
+}
+
+/* ------------------------------------------------------------------ */
+/* feeds */
+
+static void on_log(enum log_level lvl, const char *mod, const char *line, void *arg)
+{
+	char buf[2200];
+	(void)arg;
+	snprintf(buf, sizeof(buf), "%s: %s", mod, line);
+	tui_console(TUI_LINE_LOG_ERROR + (int)lvl, buf);
+	if (lvl == LOG_LVL_ERROR)
+		tui_notice(true, "%s", buf);
+}
+
+static void on_trace(bool out, const char *proto, const char *peer, const char *msg, size_t len,
+		     void *arg)
+{
+	(void)arg;
+	tui_trace_add(out, proto, peer, msg, len);
+	if (t.tab == TAB_TRACE)
+		tui_redraw();
+}
+
+static void on_event(const struct ev *e, void *arg)
+{
+	struct buf b;
+	(void)arg;
+
+	buf_init(&b, 0);
+	ev_text(e, &b);
+	tui_console(TUI_LINE_EVENT, buf_cstr(&b));
+	buf_free(&b);
+	if (!strcmp(e->name, "call-incoming")) {
+		const char *from = ev_get(e, "from");
+		beep();
+		flash();
+		tui_notice(false, "%s incoming call %s from %s: F2 answers, F3 refuses",
+			   sym("☎", "!"), ev_get(e, "call"), from ? from : "?");
+	} else if (!strcmp(e->name, "call-ended")) {
+		tui_notice(false, "call %s ended: %s %s", ev_get(e, "call"), ev_get(e, "status"),
+			   ev_get(e, "reason"));
+	} else if (!strcmp(e->name, "registration-failed")) {
+		tui_notice(true, "account %s: %s %s", ev_get(e, "account"), ev_get(e, "status"),
+			   ev_get(e, "reason"));
+	}
+	tui_redraw();
+}
+
+/* Once a second: the clock, call durations, live media figures, and the
+ * bell for calls still ringing here. */
+static void tick(void *arg)
+{
+	static unsigned n;
+	(void)arg;
+	tui_redraw();
+	if (t.ringing && (n++ % 4) == 0)
+		beep();
+	tmr_start(&t.tick, 1000, tick, NULL);
+}
+
+static void on_winch(int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	endwin();
+	refresh();
+	tui_input_resize();
+	tui_redraw();
+}
+
+/* The terminal is restored whatever way the program ends. */
+static void fatal_signal(int sig)
+{
+	endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int tui_start(char *err, size_t errsz)
+{
+	const char *nc;
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
+	setlocale(LC_ALL, "");
+	t.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		snprintf(err, errsz, "the terminal UI needs a terminal: use --headless");
+		return ENOTTY;
+	}
+	if (!initscr()) {
+		snprintf(err, errsz, "cannot start the terminal UI (TERM=%s)",
+			 getenv("TERM") ? getenv("TERM") : "");
+		return EIO;
+	}
+	t.active = true;
+	atexit(tui_stop);
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		signal(fatal[i], fatal_signal);
+	cbreak();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, FALSE);
+	curs_set(1);
+	nc = getenv("NO_COLOR");
+	t.color = has_colors() && !(nc && *nc);
+	if (t.color) {
+		start_color();
+		use_default_colors();
+		init_pair(C_OK, COLOR_GREEN, -1);
+		init_pair(C_WARN, COLOR_YELLOW, -1);
+		init_pair(C_ERR, COLOR_RED, -1);
+		init_pair(C_REQ, COLOR_CYAN, -1);
+		init_pair(C_HOLD, COLOR_BLUE, -1);
+		init_pair(C_UNREAD, COLOR_MAGENTA, -1);
+		init_pair(C_BAR, COLOR_WHITE, COLOR_BLUE);
+	}
+	t.lines = xcalloc(CONSOLE_MAX, sizeof(*t.lines));
+	log_set_stderr(false);
+	log_set_handler(on_log, NULL);
+	log_trace_set_handler(on_trace, NULL);
+	log_trace_enable(true);
+	ev_sink_add(on_event, NULL);
+	loop_signal(SIGWINCH, on_winch, NULL);
+	tmr_init(&t.tick);
+	tmr_start(&t.tick, 1000, tick, NULL);
+	tui_input_start();
+	tui_console(TUI_LINE_OUT, "sipterm " PACKAGE_VERSION
+		    ": type 'help' for the commands, 'call echo' to hear yourself");
+	tui_redraw();
+	return 0;
+}
+
+/* Idempotent: also runs from atexit() and fatal signals. */
+void tui_stop(void)
+{
+	if (!t.active)
+		return;
+	t.active = false;
+	tui_input_stop();
+	tmr_cancel(&t.tick);
+	ev_sink_del(on_event, NULL);
+	log_set_handler(NULL, NULL);
+	log_trace_set_handler(NULL, NULL);
+	log_set_stderr(true);
+	endwin();
+	for (size_t i = 0; i < t.nlines; i++)
+		free(t.lines[(t.head + i) % CONSOLE_MAX].text);
+	free(t.lines);
+	t.lines = NULL;
+	t.nlines = 0;
+	tui_trace_free();
+}
+
+bool tui_active(void)
+{
+	return t.active;
+}
