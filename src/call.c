@@ -294,6 +294,16 @@ static void media_stats_cb(void *arg)
 		emit_stats(c);
 }
 
+/* RTP binds where SIP listens when that is one address (127.0.0.1 in
+ * tests, a chosen interface), else to any address of the family. */
+static void media_bind_addr(struct sa *bind, int af)
+{
+	struct sip_transport *tp = sip_transport(ua_sip(g.ua));
+	if (sip_tp_listen_addr(tp, af, bind) || sa_is_any(bind))
+		sa_init(bind, af);
+	sa_set_port(bind, 0);
+}
+
 static int media_new(struct call *c, const struct sa *bind)
 {
 	struct media_handlers h = { media_dtmf_cb, media_dead_cb, media_stats_cb, c };
@@ -791,7 +801,7 @@ int call_connect(struct call **cp, struct account *acc, const char *target)
 	sip_rand_token(c->ltag, 10);
 	c->cseq = 1;
 	c->state = CALL_OUTGOING;
-	sa_init(&bind, u.ipv6 ? AF_INET6 : AF_INET);
+	media_bind_addr(&bind, u.ipv6 ? AF_INET6 : AF_INET);
 	err = media_new(c, &bind);
 	if (!err)
 		err = send_invite(c);
@@ -904,7 +914,8 @@ static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 	c->laddr = rx->local;
 	if (sa_is_any(&c->laddr))
 		sip_laddr(ua_sip(g.ua), rx->tp, &rx->src, &c->laddr);
-	sa_init(&bind, sa_af(&c->laddr));
+	bind = c->laddr;
+	sa_set_port(&bind, 0);
 	if (sip_dialog_uas(&c->dlg, req, sip_strans_tag(st)) || media_new(c, &bind)) {
 		sip_reply(st, 500, NULL, NULL, NULL, NULL);
 		call_end(c, 500, "cannot set up the call", "error");

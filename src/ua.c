@@ -480,7 +480,10 @@ static void unreg_done(void *arg)
 static void shutdown_timeout(void *arg)
 {
 	struct ua *ua = arg;
-	log_i("giving up waiting for %u unregistration(s)", ua->pending_unreg);
+	if (ua->pending_unreg)
+		log_i("giving up waiting for %u unregistration(s)", ua->pending_unreg);
+	else
+		log_i("giving up waiting for requests in flight");
 	ua->pending_unreg = 0;
 	shutdown_done(ua);
 }

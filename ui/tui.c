@@ -356,9 +356,9 @@ static int draw_calls(int top, int cols)
 		snprintf(buf, sizeof(buf), "%02u:%02u", d / 60, d % 60);
 		x += put_text(y, x, cols - x, buf, 0) + 1;
 		if (s.codec[0]) {
-			/* every call is unencrypted until SRTP lands */
-			snprintf(buf, sizeof(buf), "%s %s jit %.1fms loss %.1f%%", s.codec,
-				 sym("🔓", "plain"), s.jitter_ms, s.loss_pct);
+			/* "RTP": not encrypted (SRTP shows here when it lands) */
+			snprintf(buf, sizeof(buf), "%s RTP jit %.1fms loss %.1f%%", s.codec,
+				 s.jitter_ms, s.loss_pct);
 			if (s.rtt_ms >= 0 && cols > 100)
 				snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " rtt %.0fms",
 					 s.rtt_ms);
@@ -524,6 +524,8 @@ static void on_event(const struct ev *e, void *arg)
 		flash();
 		tui_notice(false, "%s incoming call %s from %s: F2 answers, F3 refuses",
 			   sym("☎", "!"), ev_get(e, "call"), from ? from : "?");
+	} else if (!strcmp(e->name, "call-answered")) {
+		tui_notice(false, "call %s answered (%s)", ev_get(e, "call"), ev_get(e, "codec"));
 	} else if (!strcmp(e->name, "call-ended")) {
 		tui_notice(false, "call %s ended: %s %s", ev_get(e, "call"), ev_get(e, "status"),
 			   ev_get(e, "reason"));

@@ -360,6 +360,19 @@ void sip_ctrans_close_all(struct sip *s)
 		ct_destroy(e->data);
 }
 
+/* Transactions still waiting for their final response (not the ones only
+ * absorbing retransmissions in Completed). */
+unsigned sip_ctrans_pending(const struct sip *s)
+{
+	unsigned n = 0;
+	LIST_FOREACH(&s->ctl, e) {
+		const struct sip_ctrans *ct = e->data;
+		if (ct->state == CT_CALLING || ct->state == CT_PROCEEDING)
+			n++;
+	}
+	return n;
+}
+
 unsigned sip_ctrans_count(const struct sip *s)
 {
 	return (unsigned)list_count(&s->ctl);

@@ -35,6 +35,7 @@ bool sip_ctrans_recv(struct sip *s, const struct sip_msg *resp);
 void sip_ctrans_conn_failed(struct sip *s, struct sip_conn *c, int err);
 struct sip_conn *sip_ctrans_conn(const struct sip_ctrans *ct);
 void sip_ctrans_close_all(struct sip *s);
+unsigned sip_ctrans_pending(const struct sip *s);
 
 /* server transactions (strans.c) */
 int sip_strans_new(struct sip_strans **stp, struct sip *s, const struct sip_msg *req,

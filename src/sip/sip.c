@@ -161,7 +161,7 @@ void sip_set_handlers(struct sip *s, sip_req_h *reqh, sip_stray_h *strayh, void 
 /* Requests still on their way (BYE at quit, unregistrations). */
 bool sip_busy(const struct sip *s)
 {
-	return list_count(&s->reqs) || list_count(&s->ctl);
+	return list_count(&s->reqs) || sip_ctrans_pending(s);
 }
 
 void sip_set_conn_handler(struct sip *s, sip_conn_h *h, void *arg)

@@ -583,6 +583,18 @@ uint16_t sip_tp_port(const struct sip_transport *t, enum sip_tp tp, int af)
 	return 0;
 }
 
+/* The first listen address of a family (any address possibly). */
+int sip_tp_listen_addr(const struct sip_transport *t, int af, struct sa *out)
+{
+	for (unsigned i = 0; i < t->nl; i++) {
+		if (sa_af(&t->l[i].addr) == af) {
+			*out = t->l[i].addr;
+			return 0;
+		}
+	}
+	return ENOENT;
+}
+
 bool sip_tp_has_af(const struct sip_transport *t, int af)
 {
 	for (unsigned i = 0; i < t->nl; i++)

@@ -70,6 +70,7 @@ int sip_tp_laddr(struct sip_transport *t, enum sip_tp tp, const struct sa *dst,
 		 struct sa *laddr);
 uint16_t sip_tp_port(const struct sip_transport *t, enum sip_tp tp, int af);
 bool sip_tp_has_af(const struct sip_transport *t, int af);
+int sip_tp_listen_addr(const struct sip_transport *t, int af, struct sa *out);
 unsigned sip_tp_conn_count(const struct sip_transport *t);
 
 struct sip_conn *sip_conn_ref(struct sip_conn *c);
