@@ -202,6 +202,33 @@ static const char *pick_callid(void)
 	return NULL;
 }
 
+static bool utf8;
+
+static void hrule(int y, int x, int n)
+{
+	move(y, x);
+	for (int i = 0; i < n; i++)
+		addstr(utf8 ? "─" : "-");
+}
+
+static void vbar(int y, int x)
+{
+	mvaddstr(y, x, utf8 ? "│" : "|");
+}
+
+/* A label within [lo, hi), centred on x where it fits. */
+static void label_at(int y, int x, int lo, int hi, const char *s)
+{
+	int n = (int)strlen(s), at = x - n / 2;
+	if (n > hi - lo)
+		n = hi - lo;
+	if (at + n > hi)
+		at = hi - n;
+	if (at < lo)
+		at = lo;
+	mvaddnstr(y, at, s, n);
+}
+
 static int draw_ladder(int top, int rows, int cols, int scroll, const char *callid, bool color)
 {
 	const struct trace_msg *sel[MAX_MSGS];
@@ -232,11 +259,13 @@ static int draw_ladder(int top, int rows, int cols, int scroll, const char *call
 	if (span < 12)
 		span = 12;
 	/* header: us, then the peers */
+	if (x0 + span * npeers > cols - 2)
+		span = (cols - 2 - x0) / (npeers ? npeers : 1);
 	attron(A_BOLD);
 	mvaddnstr(top, 0, "time", 13);
-	mvaddnstr(top, x0 - 2, "sipterm", 10);
+	label_at(top, x0, 11, x0 + span / 2, "sipterm");
 	for (int k = 0; k < npeers; k++)
-		mvaddnstr(top, x0 + span * (k + 1) - (int)strlen(peers[k]) / 2, peers[k], span);
+		label_at(top, x0 + span * (k + 1), x0 + span * k + span / 2 + 1, cols - 1, peers[k]);
 	attroff(A_BOLD);
 	y = top + 1;
 	for (int i = n > rows - 1 ? n - (rows - 1) - scroll : 0; i < n && y < top + rows; i++) {
@@ -254,15 +283,15 @@ static int draw_ladder(int top, int rows, int cols, int scroll, const char *call
 		stamp(m, ts, sizeof(ts));
 		mvaddnstr(y, 0, ts + 3, 10);
 		/* the lifelines */
-		mvaddch(y, x0, ACS_VLINE);
+		vbar(y, x0);
 		for (int k = 0; k < npeers; k++)
-			mvaddch(y, x0 + span * (k + 1), ACS_VLINE);
+			vbar(y, x0 + span * (k + 1));
 		attron(msg_attr(m, color));
-		mvhline(y, a + 1, ACS_HLINE, b - a - 1);
+		hrule(y, a + 1, b - a - 1);
 		if (m->out)
-			mvaddch(y, b - 1, '>');
+			mvaddstr(y, b - 1, utf8 ? "▶" : ">");
 		else
-			mvaddch(y, a + 1, '<');
+			mvaddstr(y, a + 1, utf8 ? "◀" : "<");
 		snprintf(label, sizeof(label), " %s%s ", m->label, m->sdp ? " (SDP)" : "");
 		ll = (int)strlen(label);
 		if (ll > b - a - 4)
@@ -281,6 +310,7 @@ int tui_trace_draw(void *win, int rows, int cols, int scroll, bool ladder, const
 {
 	int top, r, c;
 	(void)win;
+	utf8 = tui_utf8();
 	getmaxyx(stdscr, r, c);
 	(void)c;
 	/* the main area ends two rows above the bottom */

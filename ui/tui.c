@@ -646,3 +646,8 @@ bool tui_active(void)
 {
 	return t.active;
 }
+
+bool tui_utf8(void)
+{
+	return t.utf8;
+}

@@ -9,6 +9,7 @@
 int tui_start(char *err, size_t errsz);
 void tui_stop(void);
 bool tui_active(void);
+bool tui_utf8(void);
 void tui_console(int kind, const char *text);
 
 /* tui-input.c */
