@@ -1369,6 +1369,23 @@ void call_switch(struct call *c)
 	list_append(&g.calls, &c->le, c);
 }
 
+/* Voice processing for new calls and the ones running. */
+void call_dsp_set(const char *what, bool on)
+{
+	int v = on ? 1 : 0;
+	if (!strcmp(what, "aec"))
+		g.mcfg.aec = v;
+	else if (!strcmp(what, "ns"))
+		g.mcfg.ns = v;
+	else if (!strcmp(what, "agc"))
+		g.mcfg.agc = v;
+	LIST_FOREACH(&g.calls, e) {
+		struct call *c = e->data;
+		if (c->media && c->media_started && c->state != CALL_ENDED)
+			media_dsp_set(c->media, what, on);
+	}
+}
+
 struct call_policy *call_policy(void)
 {
 	return &g.pol;

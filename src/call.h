@@ -49,6 +49,7 @@ int call_record(struct call *c, const char *path);
 int call_play(struct call *c, const char *path, char *err, size_t errsz);
 void call_switch(struct call *c);
 struct call_policy *call_policy(void);
+void call_dsp_set(const char *what, bool on);
 struct media_cfg *call_media_cfg(void);
 void call_hangup_all(void);
 struct call *call_find(unsigned id);

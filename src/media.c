@@ -18,6 +18,7 @@
 
 #include "audio/codec.h"
 #include "audio/dev.h"
+#include "audio/dsp.h"
 #include "audio/jbuf.h"
 #include "audio/resample.h"
 #include "audio/ring.h"
@@ -59,6 +60,7 @@ struct media {
 	struct jbuf *jb;
 	struct audio_dev *dev;
 	struct resampler *down, *up;   /* device rate <-> codec rate */
+	struct dsp *dsp;               /* echo cancelling, noise, gain (device rate) */
 	bool started, mute, ringback;
 	struct tone tone;
 	uint32_t tx_ts;
@@ -95,13 +97,58 @@ void media_cfg_default(struct media_cfg *cfg)
 	cfg->port_min = 16384;
 	cfg->port_max = 32767;
 	cfg->ptime = 20;
+	cfg->aec = cfg->ns = cfg->agc = -1;
 }
 
 static const char *const media_keys[] = {
 	"codecs", "rtp_timeout", "rtp_port_min", "rtp_port_max", NULL,
 };
 
-/* [media] of the config file (the command line wins over it). */
+static const char *const audio_keys[] = {
+	"aec", "aec_tail_ms", "aec_delay_ms", "ns", "ns_level", "agc", "agc_level", NULL,
+};
+
+static int tristate(const struct conf *c, const struct conf_sect *s, const char *key, int *out,
+		    char *err, size_t errsz)
+{
+	bool b;
+	int rc = conf_get_bool(c, s, key, &b, err, errsz);
+	if (rc == 0)
+		*out = b;
+	return rc == ENOENT ? 0 : rc;
+}
+
+/* [audio]: voice processing. */
+static int audio_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, size_t errsz)
+{
+	struct conf_sect *s = conf_sect_find(c, "audio", NULL);
+	uint32_t n;
+	int rc;
+
+	if (!s)
+		return 0;
+	if ((rc = conf_check_keys(c, s, audio_keys, err, errsz)) ||
+	    (rc = tristate(c, s, "aec", &cfg->aec, err, errsz)) ||
+	    (rc = tristate(c, s, "ns", &cfg->ns, err, errsz)) ||
+	    (rc = tristate(c, s, "agc", &cfg->agc, err, errsz)))
+		return rc;
+	if ((rc = conf_get_u32(c, s, "aec_tail_ms", 20, 1000, &cfg->aec_tail_ms, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "aec_delay_ms", 0, 500, &cfg->aec_delay_ms, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "ns_level", 1, 100, &n, err, errsz)) == 0)
+		cfg->ns_db = -(int)n;
+	else if (rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "agc_level", 1, 32767, &cfg->agc_level, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	return 0;
+}
+
+/* [media] and [audio] of the config file (the command line wins). */
 int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, size_t errsz)
 {
 	struct conf_sect *s = conf_sect_find(c, "media", NULL);
@@ -109,8 +156,9 @@ int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, 
 	uint32_t n;
 	int rc;
 
-	if (!s)
-		return 0;
+	rc = audio_from_conf(cfg, c, err, errsz);
+	if (rc || !s)
+		return rc;
 	rc = conf_check_keys(c, s, media_keys, err, errsz);
 	if (rc)
 		return rc;
@@ -405,6 +453,8 @@ static void on_frame(struct audio_dev *d, void *arg)
 	if (conv && !m->down && set_resamplers(m))
 		conv = false;
 	while (ring_trypop(cap, in) == 0) {
+		if (m->dsp)
+			dsp_capture(m->dsp, in);
 		if (m->play)
 			play_file(m, in, n, audio_dev_rate(d));
 		/* microphone -> peer */
@@ -430,6 +480,8 @@ static void on_frame(struct audio_dev *d, void *arg)
 			else
 				memcpy(out, cout, n * sizeof(*out));
 		}
+		if (m->dsp)
+			dsp_playback(m->dsp, out);
 		ring_push(pb, out);
 		if (m->rec && wav_write(m->rec, out, n)) {
 			log_w("recording stopped: cannot write");
@@ -564,6 +616,11 @@ static int apply(struct media *m, const struct sdp_neg *n)
 		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
 		set_resamplers(m);
 	}
+	/* play_frame does not pull from the jitter buffer while we do not
+	 * receive (hold): its play position stopped there, so on resuming it
+	 * starts over on the stream as it is now */
+	if (m->neg_ok && m->jb && !sdp_dir_recvs(m->dir) && sdp_dir_recvs(n->dir))
+		jbuf_reset(m->jb);
 	m->neg = *n;
 	m->neg_ok = true;
 	m->dir = n->dir;
@@ -620,6 +677,25 @@ int media_process_answer(struct media *m, const struct pl *answer)
 	if (err)
 		return err;
 	return apply(m, &n);
+}
+
+static int make_dsp(struct media *m, bool aec, bool ns, bool agc)
+{
+	struct dsp_cfg dc;
+	int rc;
+
+	dsp_cfg_default(&dc);
+	dc.aec = aec;
+	dc.ns = ns;
+	dc.agc = agc;
+	dc.tail_ms = m->cfg->aec_tail_ms;
+	dc.delay_ms = m->cfg->aec_delay_ms;
+	dc.ns_db = m->cfg->ns_db;
+	dc.agc_level = m->cfg->agc_level;
+	rc = dsp_alloc(&m->dsp, audio_dev_rate(m->dev), audio_dev_frame_samples(m->dev), &dc);
+	if (rc)
+		log_w("voice processing: %s", strerror(rc));
+	return rc;
 }
 
 /* --record DIR: one file per call, named by time and peer. */
@@ -682,13 +758,36 @@ int media_start(struct media *m)
 		log_i("recording to %s", rec);
 	free(rec);
 	m->started = true;
+	{
+		/* file and null devices have no acoustic echo: processing is
+		 * opt-in there, and would change the audio tests compare */
+		const struct media_cfg *c = m->cfg;
+		bool card = false;
+		if (c->aec > 0 || (c->aec < 0 && card) || c->ns > 0 || c->agc > 0)
+			make_dsp(m, c->aec > 0 || (c->aec < 0 && card), c->ns > 0, c->agc > 0);
+	}
 	return 0;
+}
+
+/* Turn a processing stage on or off in a running call. */
+int media_dsp_set(struct media *m, const char *what, bool on)
+{
+	if (!m->dev)
+		return ENODEV;
+	if (!m->dsp) {
+		if (!on)
+			return 0;
+		return make_dsp(m, !strcmp(what, "aec"), !strcmp(what, "ns"), !strcmp(what, "agc"));
+	}
+	return dsp_set(m->dsp, what, on);
 }
 
 void media_stop(struct media *m)
 {
 	if (!m->started)
 		return;
+	dsp_free(m->dsp);
+	m->dsp = NULL;
 	audio_dev_close(m->dev);
 	m->dev = NULL;
 	m->started = false;

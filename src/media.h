@@ -33,6 +33,12 @@ struct media_cfg {
 	uint32_t rtp_timeout;    /* seconds without RTP/RTCP before a call is dead; 0 off */
 	uint16_t port_min, port_max;
 	uint32_t ptime;          /* ms, 20 */
+	/* voice processing: -1 = the device's default (echo cancelling on
+	 * for a sound card, everything off for file and null devices) */
+	int aec, ns, agc;
+	uint32_t aec_tail_ms, aec_delay_ms;
+	int ns_db;
+	uint32_t agc_level;
 };
 
 struct media_stats {
@@ -74,6 +80,7 @@ int media_play(struct media *m, const char *path, char *err, size_t errsz);
 void media_mute(struct media *m, bool on);
 bool media_remote_hold(const struct media *m);
 int media_dtmf_send(struct media *m, const char *digits);
+int media_dsp_set(struct media *m, const char *what, bool on);
 void media_get_stats(const struct media *m, struct media_stats *s);
 
 #endif

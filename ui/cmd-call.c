@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "echo.h"
 #include "ua.h"
 #include "ui/app.h"
 #include "ui/cmd.h"
@@ -41,7 +42,16 @@ int cmd_call(struct cmd_ctx *ctx, int argc, char **argv)
 	int err;
 	(void)argc;
 
-	err = call_connect(&c, acc, argv[1]);
+	if (!strcmp(argv[1], "echo")) {
+		/* the built-in echo service: no server, no account needed */
+		char uri[64];
+		err = echo_service_uri(uri, sizeof(uri));
+		if (err)
+			return cmd_error(ctx, EXIT_CALL, "call: the echo service: %s", strerror(err));
+		err = call_connect(&c, NULL, uri);
+	} else {
+		err = call_connect(&c, acc, argv[1]);
+	}
 	if (err == EINVAL)
 		return cmd_error(ctx, EXIT_USAGE,
 				 "call: '%s' is not an address: write sip:user@host, user@host%s",

@@ -198,12 +198,60 @@ static void get_codecs(char *b, size_t n)
 	snprintf(b, n, "%s", call_media_cfg()->codecs);
 }
 
+static int set_dsp(struct cmd_ctx *ctx, const char *what, const char *v)
+{
+	bool on;
+	if (onoff(v, &on))
+		return cmd_error(ctx, EXIT_USAGE, "set %s: on or off", what);
+	call_dsp_set(what, on);
+	return 0;
+}
+
+static void get_dsp(int v, char *b, size_t n)
+{
+	snprintf(b, n, "%s", v < 0 ? "default" : v ? "on" : "off");
+}
+
+static int set_aec(struct cmd_ctx *ctx, const char *v)
+{
+	return set_dsp(ctx, "aec", v);
+}
+
+static int set_ns(struct cmd_ctx *ctx, const char *v)
+{
+	return set_dsp(ctx, "ns", v);
+}
+
+static int set_agc(struct cmd_ctx *ctx, const char *v)
+{
+	return set_dsp(ctx, "agc", v);
+}
+
+static void get_aec(char *b, size_t n)
+{
+	get_dsp(call_media_cfg()->aec, b, n);
+}
+
+static void get_ns(char *b, size_t n)
+{
+	get_dsp(call_media_cfg()->ns, b, n);
+}
+
+static void get_agc(char *b, size_t n)
+{
+	get_dsp(call_media_cfg()->agc, b, n);
+}
+
 static const struct setting settings[] = {
+	{ "aec", "echo cancellation: on or off (default: on with a sound card)", set_aec,
+	  get_aec },
+	{ "agc", "automatic gain control: on or off", set_agc, get_agc },
 	{ "auto_answer", "seconds before incoming calls are answered, or off", set_answer,
 	  get_answer },
 	{ "codecs", "audio codecs for new calls, in order of preference", set_codecs,
 	  get_codecs },
 	{ "log", "log level: error, warn, info, debug", set_log, get_log },
+	{ "ns", "noise suppression: on or off", set_ns, get_ns },
 	{ "siptrace", "show every SIP message: on or off", set_siptrace, get_siptrace },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -16,8 +16,9 @@ const struct cmd_entry cmd_table[] = {
 	  "List the accounts with their registration state.", cmd_accounts },
 	{ "answer", "a", 0, 1, "answer [ID]", "Answer a ringing call (the oldest one).",
 	  cmd_answer },
-	{ "call", "dial", 1, 1, "call URI|USER|NUMBER",
-	  "Call sip:user@host, user@host, or a user or number at the account's domain.",
+	{ "call", "dial", 1, 1, "call URI|USER|NUMBER|echo",
+	  "Call sip:user@host, user@host, a user or number at the account's domain, or the "
+	  "built-in echo service (echo) to hear yourself.",
 	  cmd_call },
 	{ "calls", NULL, 0, 0, "calls", "List the calls with their state and media figures.",
 	  cmd_calls },

@@ -14,6 +14,7 @@
 
 #include "call.h"
 #include "conf.h"
+#include "echo.h"
 #include "event.h"
 #include "calllog.h"
 #include "log.h"
@@ -451,6 +452,7 @@ int main(int argc, char **argv)
 	ctrl_close();
 	cmd_wait_close();
 	call_close();
+	echo_service_stop();
 	calllog_close();
 	ua_free(app.ua);
 	conf_free(app.conf);

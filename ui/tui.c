@@ -18,6 +18,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -76,7 +77,8 @@ static struct {
 	uint64_t notice_until;
 	struct tmr tick;
 	unsigned ringing;       /* incoming calls ringing, for the flash */
-} t;
+	int saved_stderr;       /* libraries that print (speexdsp, ALSA) */
+} t = { .saved_stderr = -1 };
 
 /* ------------------------------------------------------------------ */
 /* text */
@@ -584,6 +586,16 @@ int tui_start(char *err, size_t errsz)
 	}
 	t.active = true;
 	atexit(tui_stop);
+	/* nothing may print over the screen: libraries that write to stderr
+	 * on their own (speexdsp, ALSA) go to /dev/null while the UI runs */
+	{
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		t.saved_stderr = dup(STDERR_FILENO);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			close(fd);
+		}
+	}
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], fatal_signal);
 	cbreak();
@@ -632,8 +644,13 @@ void tui_stop(void)
 	ev_sink_del(on_event, NULL);
 	log_set_handler(NULL, NULL);
 	log_trace_set_handler(NULL, NULL);
-	log_set_stderr(true);
 	endwin();
+	if (t.saved_stderr >= 0) {
+		dup2(t.saved_stderr, STDERR_FILENO);
+		close(t.saved_stderr);
+		t.saved_stderr = -1;
+	}
+	log_set_stderr(true);
 	for (size_t i = 0; i < t.nlines; i++)
 		free(t.lines[(t.head + i) % CONSOLE_MAX].text);
 	free(t.lines);
