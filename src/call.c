@@ -1458,7 +1458,8 @@ int call_init(struct ua *ua, const struct media_cfg *mcfg, const struct call_pol
 	list_init(&g.calls);
 	g.inited = true;
 	ua_set_handler(ua, SIP_M_INVITE, on_invite, NULL);
-	ua_set_dialog_handler(ua, on_dialog, on_stray, NULL);
+	ua_add_dialog_handler(ua, on_dialog, NULL);
+	ua_set_stray_handler(ua, on_stray, NULL);
 	return 0;
 }
 

@@ -31,8 +31,11 @@ struct ua {
 	struct list accounts;
 	char instance[64];       /* urn:uuid:... shared by all accounts */
 	struct handler h[SIP_M_NUM];
-	ua_dlg_h *dlgh;
-	void *dlgarg;
+	struct {
+		ua_dlg_h *h;
+		void *arg;
+	} dlg[4];                /* modules owning dialogs: calls, subscriptions */
+	unsigned ndlg;
 	sip_stray_h *strayh;
 	void *strayarg;
 	/* shutdown */
@@ -261,8 +264,9 @@ static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_ms
 
 	if (!st) {
 		/* ACK for a 2xx: only a dialog can use it */
-		if (ua->dlgh)
-			ua->dlgh(ua, NULL, m, rx, ua->dlgarg);
+		for (unsigned i = 0; i < ua->ndlg; i++)
+			if (ua->dlg[i].h(ua, NULL, m, rx, ua->dlg[i].arg))
+				break;
 		return true;
 	}
 	if (!sip_msg_version_ok(m)) {
@@ -306,8 +310,9 @@ static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_ms
 		return true;
 	}
 	if (m->to.tag.l) {
-		if (ua->dlgh && ua->dlgh(ua, st, m, rx, ua->dlgarg))
-			return true;
+		for (unsigned i = 0; i < ua->ndlg; i++)
+			if (ua->dlg[i].h(ua, st, m, rx, ua->dlg[i].arg))
+				return true;
 		sip_reply(st, 481, NULL, NULL, NULL, NULL);
 		return true;
 	}
@@ -546,10 +551,18 @@ void ua_set_handler(struct ua *ua, enum sip_method m, ua_req_h *h, void *arg)
 	}
 }
 
-void ua_set_dialog_handler(struct ua *ua, ua_dlg_h *h, sip_stray_h *strayh, void *arg)
+/* Modules that own dialogs are asked in the order they registered. */
+void ua_add_dialog_handler(struct ua *ua, ua_dlg_h *h, void *arg)
 {
-	ua->dlgh = h;
-	ua->dlgarg = arg;
+	if (ua->ndlg < sizeof(ua->dlg) / sizeof(ua->dlg[0])) {
+		ua->dlg[ua->ndlg].h = h;
+		ua->dlg[ua->ndlg].arg = arg;
+		ua->ndlg++;
+	}
+}
+
+void ua_set_stray_handler(struct ua *ua, sip_stray_h *strayh, void *arg)
+{
 	ua->strayh = strayh;
 	ua->strayarg = arg;
 }
