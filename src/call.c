@@ -431,64 +431,37 @@ static int print_invite(struct buf *b, enum sip_tp tp, const struct sa *laddr, v
 	return b->err;
 }
 
-static int print_text(struct buf *b, enum sip_tp tp, const struct sa *laddr, void *arg)
-{
-	(void)tp;
-	(void)laddr;
-	return buf_puts(b, arg);
-}
-
-/* Send a request in the dialog.  Everything after the Via is rendered now
- * (the dialog's addresses are known), so the request owns its text and
- * does not depend on the call living until the next hop resolves. */
+/* A request in the call's dialog: Contact for target refreshes, the
+ * common headers, then the shared dialog sender. */
 static int dlg_send(struct call *c, struct sip_request **rp, const char *method, uint32_t cseq,
 		    const char *extra, const char *ctype, const char *body, bool offer,
 		    sip_resp_h *h)
 {
-	struct sip_req_params p;
-	struct buf b;
+	struct buf hdrs, sdp;
+	struct pl b = PL_NULL;
 	bool ack = !strcmp(method, "ACK");
+	int err;
 
-	buf_init(&b, SIP_MAX_MSG_SIZE);
-	sip_dialog_print(c->dlg, &b, method, cseq);
+	buf_init(&hdrs, SIP_MAX_MSG_SIZE);
+	buf_init(&sdp, SIP_MAX_MSG_SIZE);
 	if (!strcmp(method, "INVITE") || !strcmp(method, "UPDATE"))
-		print_contact(c, &b, c->tp, &c->laddr);
+		print_contact(c, &hdrs, c->tp, &c->laddr);
 	if (!ack)
-		print_common(&b);
+		print_common(&hdrs);
 	if (extra)
-		buf_puts(&b, extra);
-	if (c->acc && !ack)
-		sip_auth_apply(c->acc->auth, &b, method, sip_dialog_ruri(c->dlg), NULL);
+		buf_puts(&hdrs, extra);
 	if (offer) {
-		struct buf sdp;
-		buf_init(&sdp, SIP_MAX_MSG_SIZE);
 		media_offer(c->media, &sdp, &c->laddr, wanted_dir(c));
-		print_body(&b, &sdp);
-		buf_free(&sdp);
+		b = pl_make(sdp.p, sdp.len);
+		ctype = "application/sdp";
 	} else if (body) {
-		buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n%s", ctype,
-			   strlen(body), body);
-	} else {
-		buf_puts(&b, "Content-Length: 0\r\n\r\n");
+		b = pl_cstr(body);
 	}
-	if (b.err) {
-		buf_free(&b);
-		return b.err;
-	}
-	memset(&p, 0, sizeof(p));
-	p.method = method;
-	p.ruri = sip_dialog_ruri(c->dlg);
-	p.nexthop = sip_dialog_nexthop(c->dlg);
-	if (c->tp != SIP_TP_UDP) {
-		p.tp = c->tp;
-		p.force_tp = true;
-	}
-	p.printh = print_text;
-	p.arg = b.p;
-	p.free_arg = free;
-	if (ack)
-		return sip_send_ack(ua_sip(g.ua), &p);
-	return sip_request(rp, ua_sip(g.ua), &p, h, h ? c : NULL);
+	err = sip_dialog_request(rp, ua_sip(g.ua), c->dlg, method, cseq, buf_cstr(&hdrs), ctype,
+				 &b, c->acc ? c->acc->auth : NULL, c->tp, h, h ? c : NULL);
+	buf_free(&hdrs);
+	buf_free(&sdp);
+	return err;
 }
 
 static void send_ack(struct call *c, uint32_t cseq)
@@ -762,29 +735,13 @@ static int send_invite(struct call *c)
 	return sip_request(&c->inv, ua_sip(g.ua), &p, on_invite_resp, c);
 }
 
-/* "bob@host", "1234" (through the account's domain) or a full URI. */
-static char *expand_target(const struct account *a, const char *t)
-{
-	char *out;
-	if (!strncasecmp(t, "sip:", 4) || !strncasecmp(t, "sips:", 5))
-		return xstrdup(t);
-	if (strchr(t, '@')) {
-		xasprintf(&out, "sip:%s", t);
-		return out;
-	}
-	if (!a)
-		return NULL;
-	xasprintf(&out, "sip:%s@%s", t, a->domain);
-	return out;
-}
-
 int call_connect(struct call **cp, struct account *acc, const char *target)
 {
 	struct call *c;
 	struct sip_uri u;
 	struct pl t;
 	struct sa bind;
-	char *uri = expand_target(acc, target);
+	char *uri = ua_expand_uri(acc, target);
 	int err;
 
 	if (!uri)

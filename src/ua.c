@@ -567,6 +567,23 @@ void ua_set_stray_handler(struct ua *ua, sip_stray_h *strayh, void *arg)
 	ua->strayarg = arg;
 }
 
+/* What a user types for an address: a full sip:/sips: URI, "bob@host", or
+ * "bob" / "1234" at the account's domain.  NULL when it cannot be one. */
+char *ua_expand_uri(const struct account *a, const char *t)
+{
+	char *out;
+	if (!strncasecmp(t, "sip:", 4) || !strncasecmp(t, "sips:", 5))
+		return xstrdup(t);
+	if (strchr(t, '@')) {
+		xasprintf(&out, "sip:%s", t);
+		return out;
+	}
+	if (!a || !*t)
+		return NULL;
+	xasprintf(&out, "sip:%s@%s", t, a->domain);
+	return out;
+}
+
 /* Contact URI for requests we send over tp from laddr (user part: the
  * account's user, or "sipterm" in direct mode). */
 int ua_contact(struct ua *ua, const struct account *acc, struct buf *b, enum sip_tp tp,

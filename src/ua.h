@@ -75,6 +75,7 @@ const char *ua_instance(const struct ua *ua);
 void ua_set_handler(struct ua *ua, enum sip_method m, ua_req_h *h, void *arg);
 void ua_add_dialog_handler(struct ua *ua, ua_dlg_h *h, void *arg);
 void ua_set_stray_handler(struct ua *ua, sip_stray_h *strayh, void *arg);
+char *ua_expand_uri(const struct account *a, const char *text);
 const char *ua_allow(void);
 const char *ua_supported(void);
 int ua_contact(struct ua *ua, const struct account *acc, struct buf *b, enum sip_tp tp,

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sip/auth.h"
 #include "sip/dialog.h"
+#include "sip/sip.h"
 #include "xmalloc.h"
 
 /* A name-addr value without its tag parameter (From/To of the dialog). */
@@ -244,4 +246,58 @@ int sip_dialog_print(const struct sip_dialog *d, struct buf *b, const char *meth
 	if (strict)
 		buf_printf(b, "Route: <%s>\r\n", d->rtarget);
 	return b->err;
+}
+
+static int print_text(struct buf *b, enum sip_tp tp, const struct sa *laddr, void *arg)
+{
+	(void)tp;
+	(void)laddr;
+	return buf_puts(b, arg);
+}
+
+/* Send a request in the dialog.  Everything after the Via is rendered now
+ * (the dialog's addresses are known), so the request owns its text and
+ * does not depend on its sender living until the next hop resolves.
+ * hdrs: extra header lines (Contact, Event, ...); auth: credentials to
+ * apply, or NULL.  ACK goes without a transaction. */
+int sip_dialog_request(struct sip_request **rp, struct sip *s, const struct sip_dialog *d,
+		       const char *method, uint32_t cseq, const char *hdrs, const char *ctype,
+		       const struct pl *body, struct sip_auth *auth, enum sip_tp tp,
+		       sip_resp_h *h, void *arg)
+{
+	struct sip_req_params p;
+	struct buf b;
+	bool ack = !strcmp(method, "ACK");
+
+	buf_init(&b, SIP_MAX_MSG_SIZE);
+	sip_dialog_print(d, &b, method, cseq);
+	if (hdrs)
+		buf_puts(&b, hdrs);
+	if (auth && !ack)
+		sip_auth_apply(auth, &b, method, sip_dialog_ruri(d), body);
+	if (body && body->l) {
+		buf_printf(&b, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", ctype, body->l);
+		buf_putpl(&b, body);
+	} else {
+		buf_puts(&b, "Content-Length: 0\r\n\r\n");
+	}
+	if (b.err) {
+		int err = b.err;
+		buf_free(&b);
+		return err;
+	}
+	memset(&p, 0, sizeof(p));
+	p.method = method;
+	p.ruri = sip_dialog_ruri(d);
+	p.nexthop = sip_dialog_nexthop(d);
+	if (tp != SIP_TP_UDP) {
+		p.tp = tp;
+		p.force_tp = true;
+	}
+	p.printh = print_text;
+	p.arg = b.p;
+	p.free_arg = free;
+	if (ack)
+		return sip_send_ack(s, &p);
+	return sip_request(rp, s, &p, h, arg);
 }

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "sip/msg.h"
+#include "sip/sip.h"
 
 #define SIP_DIALOG_MAX_ROUTES 16
 
@@ -38,5 +39,11 @@ int sip_dialog_check_cseq(struct sip_dialog *d, const struct sip_msg *req);
 const char *sip_dialog_ruri(const struct sip_dialog *d);
 const char *sip_dialog_nexthop(const struct sip_dialog *d);
 int sip_dialog_print(const struct sip_dialog *d, struct buf *b, const char *method, uint32_t cseq);
+
+struct sip_auth;
+int sip_dialog_request(struct sip_request **rp, struct sip *s, const struct sip_dialog *d,
+		       const char *method, uint32_t cseq, const char *hdrs, const char *ctype,
+		       const struct pl *body, struct sip_auth *auth, enum sip_tp tp,
+		       sip_resp_h *h, void *arg);
 
 #endif
