@@ -9,6 +9,8 @@
 
 /* In order of preference when the user names none. */
 static const struct codec *const codecs[] = {
+	&codec_opus,
+	&codec_g722,
 	&codec_pcmu,
 	&codec_pcma,
 };
@@ -101,4 +103,12 @@ int codec_decode(struct codec_state *s, const uint8_t *payload, size_t len, int1
 void codec_plc(struct codec_state *s, int16_t *pcm, size_t nsamples)
 {
 	s->c->plc(s->st, pcm, nsamples);
+}
+
+int codec_decode_fec(struct codec_state *s, const uint8_t *next, size_t len, int16_t *pcm,
+		     size_t nsamples, size_t *outn)
+{
+	if (!s->c->decode_fec)
+		return ENOTSUP;
+	return s->c->decode_fec(s->st, next, len, pcm, nsamples, outn);
 }

@@ -35,6 +35,9 @@
 struct jslot {
 	struct jbuf *j;
 	struct jslot *next;    /* free list */
+	bool held;             /* speexdsp holds it: ts and len are valid */
+	uint32_t ts;
+	uint32_t len;
 	_Alignas(16) uint8_t data[];
 };
 
@@ -79,6 +82,7 @@ static struct jslot *slot_of(void *data)
 
 static void slot_put(struct jbuf *j, struct jslot *s)
 {
+	s->held = false;
 	s->next = j->free_slots;
 	j->free_slots = s;
 	j->used--;
@@ -283,6 +287,9 @@ int jbuf_put(struct jbuf *j, uint32_t ts, uint16_t seq, const uint8_t *payload, 
 	j->used++;
 	if (len)
 		memcpy(s->data, payload, len);
+	s->held = true;
+	s->ts = ts;
+	s->len = (uint32_t)len;
 	p.data = (char *)s->data;
 	p.len = (spx_uint32_t)len;
 	/* not late: speexdsp stores it (it owns the slot until get or destroy) */
@@ -296,14 +303,24 @@ int jbuf_put(struct jbuf *j, uint32_t ts, uint16_t seq, const uint8_t *payload, 
 
 int jbuf_get(struct jbuf *j, uint8_t *out, size_t *len)
 {
+	uint32_t ts;
+	int err = jbuf_get_ts(j, out, len, &ts);
+
+	return err == EAGAIN ? ENODATA : err;
+}
+
+int jbuf_get_ts(struct jbuf *j, uint8_t *out, size_t *len, uint32_t *ts)
+{
 	JitterBufferPacket p;
 	spx_int32_t off = 0;
 	uint32_t play, after;
 	int r, err;
 
 	if (!j->synced) {
-		if (j->used == 0)
-			return ENODATA; /* nothing received yet: silence, not loss */
+		if (j->used == 0) {
+			*ts = 0;
+			return EAGAIN; /* nothing received yet: silence, not loss */
+		}
 		j->synced = true;
 	}
 	memset(&p, 0, sizeof(p));
@@ -322,14 +339,18 @@ int jbuf_get(struct jbuf *j, uint8_t *out, size_t *len)
 		}
 		slot_put(j, s);
 		j->miss_run = 0;
+	} else if (r == JITTER_BUFFER_INSERTION) {
+		j->st.inserted++;
+		j->miss_run++;
+		err = EAGAIN;
 	} else {
-		if (r == JITTER_BUFFER_INSERTION)
-			j->st.inserted++;
-		else
-			j->st.lost++;
+		j->st.lost++;
 		j->miss_run++;
 		err = ENODATA;
 	}
+	/* speexdsp reports the frame's timestamp: the packet's, or the
+	 * play position it found empty */
+	*ts = (uint32_t)p.timestamp;
 	jitter_buffer_tick(j->jb);
 	/* a pending insertion moves the pointer back until the next get;
 	 * a shrink moves it forward now: late is before the later of the two */
@@ -353,4 +374,20 @@ void jbuf_stats(const struct jbuf *j, struct jbuf_stats *st)
 	if (j->synced && j->have_hi && GT32(j->hi_ts + j->span, j->next_ts))
 		st->delay_ms = (uint32_t)((uint64_t)(j->hi_ts + j->span - j->next_ts) * 1000 / j->rate);
 	st->jitter_ms = (uint32_t)((uint64_t)(j->jitter_q4 >> 4) * 1000 / j->rate);
+}
+
+int jbuf_peek(const struct jbuf *j, uint32_t ts, uint8_t *out, size_t *len)
+{
+	for (size_t i = 0; i < JBUF_SLOTS; i++) {
+		const struct jslot *s = (const struct jslot *)(j->pool + i * j->stride);
+		if (!s->held || s->ts != ts)
+			continue;
+		if (s->len > *len)
+			return ENOSPC;
+		if (s->len)
+			memcpy(out, s->data, s->len);
+		*len = s->len;
+		return 0;
+	}
+	return ENOENT;
 }

@@ -66,6 +66,18 @@ int jbuf_put(struct jbuf *j, uint32_t ts, uint16_t seq, const uint8_t *payload, 
  * *len is out's size).  ENODATA: nothing to play, conceal this frame.
  * ENOSPC: the due packet did not fit out (dropped; conceal). */
 int jbuf_get(struct jbuf *j, uint8_t *out, size_t *len);
+/* jbuf_get that also tells which frame it was: *ts is the RTP timestamp
+ * of the frame played (0, ENOSPC) or lost (ENODATA).  A period that is
+ * not a lost packet -- nothing received yet, or a frame inserted to grow
+ * the delay -- is EAGAIN instead of ENODATA (jbuf_get says ENODATA for
+ * both): conceal it with plc, there is nothing to recover. */
+int jbuf_get_ts(struct jbuf *j, uint8_t *out, size_t *len, uint32_t *ts);
+/* Copy the buffered packet with timestamp ts without taking it: it is
+ * still played in its turn.  For forward error correction: after jbuf_get_ts
+ * reported frame ts lost, the packet at ts + one frame may carry it.
+ * 0 (*len as for jbuf_get), ENOENT when no such packet is buffered,
+ * ENOSPC when it does not fit out.  A scan of the slot pool (100 slots). */
+int jbuf_peek(const struct jbuf *j, uint32_t ts, uint8_t *out, size_t *len);
 
 void jbuf_stats(const struct jbuf *j, struct jbuf_stats *st);
 

@@ -92,7 +92,7 @@ void media_cfg_default(struct media_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->audio = "null";
-	cfg->codecs = "PCMU, PCMA";
+	cfg->codecs = "opus, G722, PCMU, PCMA";
 	cfg->rtp_timeout = 30;
 	cfg->port_min = 16384;
 	cfg->port_max = 32767;
@@ -349,11 +349,16 @@ static void send_frame(struct media *m, const int16_t *pcm, size_t n)
 			return;
 		}
 	}
-	if (sends && !m->mute &&
-	    codec_encode(m->enc, pcm, n, payload, sizeof(payload), &len) == 0 && len) {
-		if (rtp_sock_send(m->rtp, m->neg.pt_send, m->tx_marker, m->tx_ts, payload, len) == 0)
-			m->rtp_sent++;
-		m->tx_marker = false;
+	if (sends && !m->mute && codec_encode(m->enc, pcm, n, payload, sizeof(payload), &len) == 0) {
+		if (!len) {
+			/* discontinuous transmission: the next packet starts a talkspurt */
+			m->tx_marker = true;
+		} else {
+			if (rtp_sock_send(m->rtp, m->neg.pt_send, m->tx_marker, m->tx_ts, payload,
+					  len) == 0)
+				m->rtp_sent++;
+			m->tx_marker = false;
+		}
 	}
 	m->tx_ts += (uint32_t)codec_frame_ts(m->codec);
 }
@@ -368,13 +373,24 @@ static void play_frame(struct media *m, int16_t *out, size_t n)
 	memset(out, 0, n * sizeof(*out));
 	if (!m->neg_ok || !m->jb || !m->dec || !sdp_dir_recvs(m->dir))
 		return;
-	if (jbuf_get(m->jb, payload, &len) == 0) {
-		if (codec_decode(m->dec, payload, len, out, n, &got) || got < n) {
-			if (got < n)
-				memset(out + got, 0, (n - got) * sizeof(*out));
+	{
+		uint32_t ts;
+		int err = jbuf_get_ts(m->jb, payload, &len, &ts);
+		if (err == 0) {
+			if (codec_decode(m->dec, payload, len, out, n, &got) || got < n) {
+				if (got < n)
+					memset(out + got, 0, (n - got) * sizeof(*out));
+			}
+		} else {
+			/* a lost packet may be rebuilt from the in-band FEC of the
+			 * next one (Opus); else the codec conceals it */
+			len = sizeof(payload);
+			got = 0;
+			if (!(err == ENODATA && m->codec->decode_fec &&
+			      jbuf_peek(m->jb, ts + codec_frame_ts(m->codec), payload, &len) == 0 &&
+			      codec_decode_fec(m->dec, payload, len, out, n, &got) == 0 && got == n))
+				codec_plc(m->dec, out, n);
 		}
-	} else {
-		codec_plc(m->dec, out, n);
 	}
 	if (m->cfg->echo) {
 		memcpy(m->echo, out, n * sizeof(*out));
@@ -612,6 +628,10 @@ static int apply(struct media *m, const struct sdp_neg *n)
 		    (err = codec_state_alloc(&m->dec, c, n->fmtp)) ||
 		    (err = jbuf_alloc(&m->jb, c->clock_rate, n->ptime ? n->ptime : 20, 1500)))
 			return err;
+		/* FEC needs the next packet buffered when a loss is found:
+		 * one frame more of delay */
+		if (c->decode_fec)
+			jbuf_set_margin(m->jb, c->ptime_ms);
 		m->codec = c;
 		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
 		set_resamplers(m);
