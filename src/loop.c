@@ -87,9 +87,11 @@ int loop_init(void)
 
 void loop_close(void)
 {
+	/* ignored, not default: a second SIGTERM while the program finishes
+	 * exiting must not turn a clean exit into "killed" */
 	for (int s = 1; s < 65; s++) {
 		if (sigs[s].h)
-			signal(s, SIG_DFL);
+			signal(s, s == SIGINT || s == SIGTERM ? SIG_IGN : SIG_DFL);
 		sigs[s].h = NULL;
 	}
 	if (pipefd[0] >= 0) {

@@ -57,6 +57,10 @@ struct media {
 	enum sdp_dir dir;
 	const struct codec *codec;
 	struct codec_state *enc, *dec;
+	/* G.711 arrives in any packet size (10, 20, 30 ms...): its payloads
+	 * are cut into 10 ms chunks on the way into the jitter buffer */
+	bool split;
+	uint32_t chunk;           /* samples (and bytes) per chunk */
 	struct jbuf *jb;
 	struct audio_dev *dev;
 	struct resampler *down, *up;   /* device rate <-> codec rate */
@@ -275,6 +279,16 @@ static void on_rtp(const struct rtp_pkt *pkt, uint64_t arrival_ms, void *arg)
 	}
 	if (pkt->hdr.pt != m->neg.pt_recv || !m->jb)
 		return; /* comfort noise and strangers are not played */
+	if (m->split) {
+		/* a chunk's "sequence number" is its position on the 10 ms grid,
+		 * so duplicates are still found whatever the packet size */
+		for (size_t off = 0; off + m->chunk <= pkt->payload_len; off += m->chunk) {
+			uint32_t ts = pkt->hdr.ts + (uint32_t)off;
+			jbuf_put(m->jb, ts, (uint16_t)(ts / m->chunk), pkt->payload + off, m->chunk,
+				 arrival_ms);
+		}
+		return;
+	}
 	jbuf_put(m->jb, pkt->hdr.ts, pkt->hdr.seq, pkt->payload, pkt->payload_len, arrival_ms);
 }
 
@@ -373,6 +387,20 @@ static void play_frame(struct media *m, int16_t *out, size_t n)
 	memset(out, 0, n * sizeof(*out));
 	if (!m->neg_ok || !m->jb || !m->dec || !sdp_dir_recvs(m->dir))
 		return;
+	if (m->split) {
+		for (size_t off = 0; off + m->chunk <= n; off += m->chunk) {
+			len = sizeof(payload);
+			got = 0;
+			if (jbuf_get(m->jb, payload, &len) != 0 ||
+			    codec_decode(m->dec, payload, len, out + off, m->chunk, &got) || got != m->chunk)
+				codec_plc(m->dec, out + off, m->chunk);
+		}
+		if (m->cfg->echo) {
+			memcpy(m->echo, out, n * sizeof(*out));
+			m->echo_have = true;
+		}
+		return;
+	}
 	{
 		uint32_t ts;
 		int err = jbuf_get_ts(m->jb, payload, &len, &ts);
@@ -624,9 +652,12 @@ static int apply(struct media *m, const struct sdp_neg *n)
 		jbuf_free(m->jb);
 		m->enc = m->dec = NULL;
 		m->jb = NULL;
+		m->split = !strcasecmp(c->name, "PCMU") || !strcasecmp(c->name, "PCMA");
+		m->chunk = c->clock_rate / 100;
 		if ((err = codec_state_alloc(&m->enc, c, n->fmtp)) ||
 		    (err = codec_state_alloc(&m->dec, c, n->fmtp)) ||
-		    (err = jbuf_alloc(&m->jb, c->clock_rate, n->ptime ? n->ptime : 20, 1500)))
+		    (err = jbuf_alloc(&m->jb, c->clock_rate, m->split ? 10 : n->ptime ? n->ptime : 20,
+				      1500)))
 			return err;
 		/* FEC needs the next packet buffered when a loss is found:
 		 * one frame more of delay */
