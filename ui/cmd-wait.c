@@ -41,7 +41,8 @@ static struct waiter *waiters;
 const char *const cmd_wait_events[] = {
 	"registered", "registration-failed", "unregistered",
 	"call-incoming", "call-ringing", "call-progress", "call-answered", "call-held",
-	"call-resumed", "call-ended", "call-stats", "dtmf",
+	"call-resumed", "call-ended", "call-stats", "dtmf", "presence",
+	"message", "message-status", "composing",
 	NULL,
 };
 

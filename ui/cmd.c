@@ -16,12 +16,20 @@ const struct cmd_entry cmd_table[] = {
 	  "List the accounts with their registration state.", cmd_accounts },
 	{ "answer", "a", 0, 1, "answer [ID]", "Answer a ringing call (the oldest one).",
 	  cmd_answer },
+	{ "buddies", NULL, 0, 0, "buddies",
+	  "List the buddies with their presence and subscription state.", cmd_buddies },
+	{ "buddy", NULL, 2, 3, "buddy add URI [NAME] | buddy remove NAME",
+	  "Watch someone's presence (kept across runs), or stop.", cmd_buddy },
 	{ "call", "dial", 1, 1, "call URI|USER|NUMBER|echo",
 	  "Call sip:user@host, user@host, a user or number at the account's domain, or the "
 	  "built-in echo service (echo) to hear yourself.",
 	  cmd_call },
 	{ "calls", NULL, 0, 0, "calls", "List the calls with their state and media figures.",
 	  cmd_calls },
+	{ "chat", NULL, 0, 1, "chat [NAME]",
+	  "The messages exchanged with NAME (a URI, user@host, a user of the account's domain "
+	  "or a buddy): time, direction, status, text; without NAME, the peers with unread "
+	  "counts.", cmd_chat },
 	{ "dtmf", NULL, 1, 3, "dtmf [--info] DIGITS [ID]",
 	  "Send DTMF digits (0-9 * # A-D) as RFC 4733 telephone-events, or by SIP INFO "
 	  "with --info or when the peer takes no telephone-events.", cmd_dtmf },
@@ -33,11 +41,15 @@ const struct cmd_entry cmd_table[] = {
 	  "Show the commands, or one command's usage; --json prints the table for tools, "
 	  "--events the event names.",
 	  cmd_help },
-	{ "history", NULL, 0, 1, "history [N]",
-	  "The last N calls (default 20), with missed calls marked.", cmd_history },
+	{ "history", NULL, 0, 1, "history [N] | history NAME",
+	  "The last N calls (default 20), with missed calls marked; with NAME, the messages "
+	  "exchanged with NAME (as chat).", cmd_history },
 	{ "hold", NULL, 0, 1, "hold [ID]", "Put a call on hold (re-INVITE with sendonly).",
 	  cmd_hold },
 	{ "log", NULL, 1, 1, "log error|warn|info|debug", "Set the log level.", cmd_log },
+	{ "msg", "message", 2, 2, "msg URI|NAME TEXT...",
+	  "Send an instant message: the rest of the line is the text (quotes optional). "
+	  "Its outcome is reported as message-status.", cmd_msg },
 	{ "mute", NULL, 0, 1, "mute [ID]", "Stop sending the microphone's audio.", cmd_mute },
 	{ "play", NULL, 1, 2, "play FILE [ID]",
 	  "Play a WAV file into the call instead of the microphone, until it ends.",
@@ -56,6 +68,8 @@ const struct cmd_entry cmd_table[] = {
 	  "Change a setting (see 'get' for the keys).", cmd_set },
 	{ "siptrace", NULL, 1, 1, "siptrace on|off",
 	  "Show every SIP message sent and received (the SIP trace).", cmd_siptrace },
+	{ "status", NULL, 0, CMD_MAX_ARGS, "status [online|away|busy|offline [NOTE]]",
+	  "Show or set your presence (published, and sent to your watchers).", cmd_status },
 	{ "switch", NULL, 1, 1, "switch ID",
 	  "Make a call the current one (the one commands without an id act on).",
 	  cmd_switch },
@@ -78,9 +92,9 @@ const struct cmd_entry *cmd_find(const char *name)
 	return NULL;
 }
 
-/* Split line in place into at most max words.  Returns the count, or -1
- * with *err set. */
-int cmd_split(char *line, char **argv, int max, const char **err)
+/* Split line in place into at most max words.  With rest, stop after max
+ * words instead and point *rest at what follows, untouched (text). */
+static int split_words(char *line, char **argv, int max, const char **err, char **rest)
 {
 	char *r = line, *w = line;
 	int n = 0;
@@ -90,6 +104,10 @@ int cmd_split(char *line, char **argv, int max, const char **err)
 		char quote = 0;
 		while (*r == ' ' || *r == '\t' || *r == '\r' || *r == '\n')
 			r++;
+		if (rest && (n >= max || !*r)) {
+			*rest = r;
+			return n;
+		}
 		if (!*r || *r == '#')
 			break;
 		if (n >= max) {
@@ -129,7 +147,49 @@ int cmd_split(char *line, char **argv, int max, const char **err)
 				break;
 		}
 	}
+	if (rest)
+		*rest = r;
 	return n;
+}
+
+/* Returns the count, or -1 with *err set. */
+int cmd_split(char *line, char **argv, int max, const char **err)
+{
+	return split_words(line, argv, max, err, NULL);
+}
+
+/* A command whose usage ends in "TEXT..." takes the rest of its line as
+ * written (any number of words, apostrophes, '#') as its last argument;
+ * quotes around the whole of it are optional. */
+static bool takes_text(const struct cmd_entry *c)
+{
+	size_t n = strlen(c->usage);
+	return c->min_args >= 1 && n >= 7 && !strcmp(c->usage + n - 7, "TEXT...");
+}
+
+static int split_text(char *line, char **argv, const struct cmd_entry *c, const char **err)
+{
+	char *rest, *probe, *one[1], *left;
+	int n = split_words(line, argv, c->min_args, err, &rest);
+	size_t l;
+
+	if (n < c->min_args || !*rest)
+		return n;
+	l = strlen(rest);
+	while (l && (rest[l - 1] == ' ' || rest[l - 1] == '\t' || rest[l - 1] == '\r' ||
+		     rest[l - 1] == '\n'))
+		rest[--l] = '\0';
+	/* "one quoted string" is unquoted; anything else is taken as it is */
+	probe = xstrdup(rest);
+	if ((*rest == '"' || *rest == '\'') && split_words(probe, one, 1, err, &left) == 1 &&
+	    !*left)
+		split_words(rest, one, 1, err, &left);
+	else
+		one[0] = rest;
+	free(probe);
+	*err = NULL;
+	argv[n] = one[0];
+	return n + 1;
 }
 
 /* Run one command line.  Returns the status if it finished now; a pending
@@ -145,7 +205,16 @@ int cmd_run(struct cmd_ctx *ctx, const char *line)
 	ctx->pending = false;
 	ctx->finished = false;
 	ctx->status = 0;
-	argc = cmd_split(copy, argv, CMD_MAX_ARGS, &err);
+	{
+		/* the first word decides how the rest is split */
+		char *probe = xstrdup(line), *w0[1], *rest;
+		c = split_words(probe, w0, 1, &err, &rest) == 1 ? cmd_find(w0[0]) : NULL;
+		free(probe);
+		if (c && takes_text(c))
+			argc = split_text(copy, argv, c, &err);
+		else
+			argc = cmd_split(copy, argv, CMD_MAX_ARGS, &err);
+	}
 	if (argc < 0) {
 		rc = cmd_error(ctx, EXIT_USAGE, "%s", err);
 		goto out;

@@ -33,6 +33,7 @@
 #include "call.h"
 #include "event.h"
 #include "log.h"
+#include "presence.h"
 #include "loop.h"
 #include "ua.h"
 #include "ui/app.h"
@@ -398,10 +399,32 @@ static void draw_tabs(int y, int cols)
 
 static void draw_buddies(int top, int rows, int x, int w)
 {
-	for (int y = top; y < top + rows; y++)
-		put_text(y, x, 1, sym("│", "|"), 0);
-	put_text(top, x + 2, w - 3, "Buddies", A_BOLD);
-	put_text(top + 2, x + 2, w - 3, "(presence: soon)", A_DIM);
+	struct buddy_info b;
+	const char *note;
+	enum presence_state me = presence_status(&note);
+	int y = top + 2;
+	char line[128];
+
+	for (int r = top; r < top + rows; r++)
+		put_text(r, x, 1, sym("│", "|"), 0);
+	snprintf(line, sizeof(line), "Buddies (you: %s)", presence_state_name(me));
+	put_text(top, x + 2, w - 3, line, A_BOLD);
+	if (!presence_buddy_count())
+		put_text(y, x + 2, w - 3, "buddy add URI NAME", A_DIM);
+	for (size_t i = 0; presence_buddy_get(i, &b) && y < top + rows; i++) {
+		bool open = !strcmp(b.basic, "open"), closed = !strcmp(b.basic, "closed");
+		bool busy = open && b.activity[0];
+		attr_t a = open ? (busy ? color(C_WARN) : color(C_OK)) : closed ? color(C_ERR) : A_DIM;
+		put_text(y, x + 2, 2, open ? (busy ? sym("◐", "~") : sym("●", "*"))
+				    : closed ? sym("○", "o") : sym("?", "?"), a | A_BOLD);
+		put_text(y, x + 4, w - 5, b.name, open ? A_BOLD : 0);
+		y++;
+		if (y < top + rows && (b.activity[0] || b.note[0])) {
+			snprintf(line, sizeof(line), "%s%s%s", b.activity, b.activity[0] && b.note[0]
+				 ? ": " : "", b.note);
+			put_text(y++, x + 4, w - 5, line, A_DIM);
+		}
+	}
 }
 
 static void draw_hints(int y, int cols)
@@ -436,7 +459,7 @@ void tui_redraw(void)
 	draw_tabs(y, cols);
 	main_top = y + 1;
 	main_rows = rows - 2 - main_top;
-	bw = cols >= 100 ? 26 : 0;
+	bw = cols >= 100 ? 26 : cols >= 70 && presence_buddy_count() ? 20 : 0;
 	if (t.tab == TAB_CONSOLE)
 		draw_console(main_top, main_rows, cols - bw);
 	else
@@ -531,6 +554,11 @@ static void on_event(const struct ev *e, void *arg)
 	} else if (!strcmp(e->name, "call-ended")) {
 		tui_notice(false, "call %s ended: %s %s", ev_get(e, "call"), ev_get(e, "status"),
 			   ev_get(e, "reason"));
+	} else if (!strcmp(e->name, "presence")) {
+		const char *act = ev_get(e, "activity"), *note = ev_get(e, "note");
+		tui_notice(false, "%s is %s%s%s%s%s", ev_get(e, "buddy"), ev_get(e, "basic"),
+			   act && *act ? " " : "", act ? act : "", note && *note ? ": " : "",
+			   note ? note : "");
 	} else if (!strcmp(e->name, "registration-failed")) {
 		tui_notice(true, "account %s: %s %s", ev_get(e, "account"), ev_get(e, "status"),
 			   ev_get(e, "reason"));
