@@ -240,6 +240,15 @@ void loop_reap(reap_h *h, void *arg)
 	nreap++;
 }
 
+static void run_reaps(void);
+
+/* Run the pending deferred frees now (before tearing down what they
+ * point into, at exit). */
+void loop_reap_flush(void)
+{
+	run_reaps();
+}
+
 static void run_reaps(void)
 {
 	/* a reap handler may queue further reaps: run until empty */

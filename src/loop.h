@@ -28,6 +28,7 @@ int loop_signal(int sig, sig_h *h, void *arg);
 void loop_wake_set(wake_h *h, void *arg);
 void loop_wakeup(void);
 void loop_reap(reap_h *h, void *arg);
+void loop_reap_flush(void);
 int loop_poll(int64_t max_wait_ms);
 int loop_run(void);
 void loop_stop(int code);

@@ -19,8 +19,10 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc > 1) {
 		char *e;
 		show = strtoul(argv[1], &e, 10);
-		if (*e || !show)
-			return cmd_error(ctx, EXIT_USAGE, "usage: history [N]");
+		if (*e || !*argv[1])
+			return cmd_chat(ctx, argc, argv); /* history NAME: the messages */
+		if (!show)
+			return cmd_error(ctx, EXIT_USAGE, "usage: history [N] | history NAME");
 	}
 	if (!n) {
 		cmd_printf(ctx, "no calls yet");

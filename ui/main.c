@@ -16,7 +16,9 @@
 #include "conf.h"
 #include "echo.h"
 #include "event.h"
+#include "im.h"
 #include "calllog.h"
+#include "presence.h"
 #include "log.h"
 #include "loop.h"
 #include "ua.h"
@@ -130,6 +132,7 @@ void app_quit(int code)
 		return;
 	app.quitting = true;
 	call_hangup_all();
+	presence_shutdown();
 	if (app.ua)
 		ua_shutdown(app.ua, 3000, shutdown_done, NULL);
 	else
@@ -406,6 +409,11 @@ int main(int argc, char **argv)
 		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
 	}
 	call_init(app.ua, &mcfg, &pol);
+	if ((rc = presence_init(app.ua, app.conf, err, sizeof(err)))) {
+		fprintf(stderr, "sipterm: %s\n", err);
+		return EXIT_USAGE;
+	}
+	im_init(app.ua);
 	calllog_open(NULL);
 	loop_signal(SIGINT, on_signal, NULL);
 	loop_signal(SIGTERM, on_signal, NULL);
@@ -428,6 +436,7 @@ int main(int argc, char **argv)
 	      sip_tp_port(sip_transport(ua_sip(app.ua)), SIP_TP_UDP, 0),
 	      ua_direct(app.ua) ? "; no accounts: direct mode" : "");
 	ua_start(app.ua);
+	presence_start();
 
 	if (nexec || script_file) {
 		script = script_new(script_file ? script_file : "-e", script_done, NULL);
@@ -451,7 +460,9 @@ int main(int argc, char **argv)
 	script_free(script);
 	ctrl_close();
 	cmd_wait_close();
+	presence_close();
 	call_close();
+	im_close();
 	echo_service_stop();
 	calllog_close();
 	ua_free(app.ua);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop.h"
 #include "sip/sip-int.h"
 #include "xmalloc.h"
 
@@ -141,6 +142,9 @@ void sip_free(struct sip *s)
 {
 	if (!s)
 		return;
+	/* requests and transactions abandoned by their users wait in the
+	 * loop's reap list: free them while the stack is still whole */
+	loop_reap_flush();
 	sip_request_close_all(s);
 	sip_ctrans_close_all(s);
 	sip_strans_close_all(s);
