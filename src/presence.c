@@ -96,6 +96,7 @@ static struct {
 	bool on_phone;
 	char *store;          /* the buddies added by command */
 	bool inited;
+	bool quitting;        /* presence_shutdown() ran: no new subscriptions */
 } g;
 
 static void subscribe(struct buddy *b);
@@ -288,6 +289,8 @@ static void subscribe(struct buddy *b)
 	int err;
 
 	tmr_cancel(&b->t_refresh);
+	if (g.quitting)
+		return; /* e.g. a retry after a final NOTIFY that came during the exit */
 	if (b->req) {
 		sip_request_abandon(b->req);
 		b->req = NULL;
@@ -595,6 +598,28 @@ bool presence_buddy_get(size_t i, struct buddy_info *out)
 	return false;
 }
 
+/* The buddy name for a peer's URI: the same address, or in direct mode
+ * (where sipterm's own user part is "sipterm") the same host and port. */
+const char *presence_buddy_name(const char *uri)
+{
+	struct sip_uri u, v;
+	struct pl t = pl_cstr(uri);
+
+	if (sip_uri_parse(&u, &t))
+		return NULL;
+	LIST_FOREACH(&g.buddies, e) {
+		struct buddy *b = e->data;
+		struct pl bt = pl_cstr(b->uri);
+		if (sip_uri_parse(&v, &bt))
+			continue;
+		if (!pl_casecmp_eq(&u.host, &v.host) || u.port != v.port)
+			continue;
+		if (pl_eq(&u.user, &v.user) || pl_eq_str(&u.user, "sipterm"))
+			return b->name;
+	}
+	return NULL;
+}
+
 const char *presence_buddy_uri(const char *name)
 {
 	struct buddy *b = buddy_find(name);
@@ -706,6 +731,12 @@ static bool on_subscribe(struct ua *ua, struct account *acc, struct sip_strans *
 
 	if (!event_is_presence(req)) {
 		sip_replyf(st, 489, NULL, "Allow-Events: presence\r\n");
+		return true;
+	}
+	if (g.quitting) {
+		/* we are going away: a subscription accepted now would never
+		 * be terminated, and the watcher would see us as present */
+		sip_replyf(st, 480, NULL, "Retry-After: 30\r\n");
 		return true;
 	}
 	if (list_count(&g.watchers) >= MAX_WATCHERS) {
@@ -1081,9 +1112,14 @@ void presence_start(void)
  * we published (the UA waits for these requests before exiting). */
 void presence_shutdown(void)
 {
+	g.quitting = true;
 	LIST_FOREACH(&g.buddies, e) {
 		struct buddy *b = e->data;
 		tmr_cancel(&b->t_refresh);
+		/* a SUBSCRIBE still in flight (to a buddy gone silent) would
+		 * only hold the exit up until the UA gives up waiting */
+		sip_request_abandon(b->req);
+		b->req = NULL;
 		if (b->dlg && b->state == SUB_ACTIVE) {
 			struct buf h;
 			buf_init(&h, 4096);

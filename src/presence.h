@@ -50,6 +50,7 @@ int presence_buddy_remove(const char *name);
 size_t presence_buddy_count(void);
 bool presence_buddy_get(size_t i, struct buddy_info *out);
 const char *presence_buddy_uri(const char *name);
+const char *presence_buddy_name(const char *uri);
 int presence_set_status(enum presence_state st, const char *note);
 enum presence_state presence_status(const char **note);
 const char *presence_state_name(enum presence_state st);

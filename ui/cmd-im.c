@@ -12,6 +12,7 @@
 #include "ua.h"
 #include "ui/app.h"
 #include "ui/cmd.h"
+#include "ui/tui.h"
 
 #define PEER_MAX 512
 
@@ -213,6 +214,11 @@ int cmd_chat(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = resolve(ctx, argv[0], argv[1], peer, sizeof(peer))))
 		return rc;
+	if (tui_active() && !strcmp(argv[0], "chat")) {
+		/* the TUI opens the chat window instead of printing */
+		tui_chat_show(peer);
+		return 0;
+	}
 	rc = im_history(peer, show_rec, &q);
 	if (rc == ENOENT || (!rc && !q.n)) {
 		cmd_printf(ctx, "no messages with %s", peer);

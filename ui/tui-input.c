@@ -22,6 +22,7 @@
 #include "call.h"
 #include "fsutil.h"
 #include "calllog.h"
+#include "im.h"
 #include "loop.h"
 #include "ua.h"
 #include "ui/app.h"
@@ -84,8 +85,12 @@ static void run_line(const char *line)
 	cmd_run(&c->ctx, c->line);
 }
 
+/* In a chat window, a line is a message to the peer; "/command" runs a
+ * command.  Elsewhere every line is a command. */
 static void on_line(char *line)
 {
+	const char *peer = tui_chat_peer();
+
 	if (!line) {
 		/* Ctrl-D on an empty line */
 		app_quit(0);
@@ -93,7 +98,16 @@ static void on_line(char *line)
 	}
 	if (*line) {
 		add_history(line);
-		run_line(line);
+		if (peer && line[0] == '/') {
+			run_line(line + 1);
+		} else if (peer) {
+			uint64_t id;
+			int err = im_send(ua_account_default(app.ua), peer, line, &id);
+			if (err)
+				tui_notice(true, "message not sent: %s", strerror(err));
+		} else {
+			run_line(line);
+		}
 	}
 	free(line);
 }
@@ -394,6 +408,10 @@ static void on_stdin(int fd, int events, void *arg)
 		g.input_avail = true;
 		rl_callback_read_char();
 	}
+	/* typing a message tells the peer (RFC 3994; rate-limited in im) */
+	if (g.on && tui_chat_peer() && rl_line_buffer && rl_line_buffer[0] &&
+	    rl_line_buffer[0] != '/')
+		im_compose(ua_account_default(app.ua), tui_chat_peer(), true);
 }
 
 void tui_input_resize(void)

@@ -33,6 +33,7 @@
 #include "call.h"
 #include "event.h"
 #include "log.h"
+#include "im.h"
 #include "presence.h"
 #include "loop.h"
 #include "ua.h"
@@ -61,7 +62,28 @@ struct cline {
 enum tab {
 	TAB_CONSOLE = 0,
 	TAB_TRACE,
-	TAB_NUM
+	TAB_CHAT,            /* TAB_CHAT + i: chat window i */
+};
+
+#define MAX_CHATS 16
+#define CHAT_LINES 500
+
+/* A chat window: the peer's history, kept in memory once opened. */
+struct chat_line {
+	time_t when;
+	bool incoming;
+	uint64_t id;
+	char status[16];
+	char *text;
+};
+
+struct chat {
+	char *peer;
+	char *label;          /* user part, for the tab */
+	struct chat_line *lines;
+	size_t n, head;
+	unsigned unread;
+	char composing[16];   /* "typing..." while the peer composes */
 };
 
 static struct {
@@ -70,7 +92,9 @@ static struct {
 	bool utf8;
 	struct cline *lines;
 	size_t nlines, head;
-	enum tab tab;
+	int tab;                /* enum tab, or TAB_CHAT + chat index */
+	struct chat chats[MAX_CHATS];
+	int nchats;
 	int scroll;             /* lines up from the bottom */
 	bool ladder;
 	char notice[256];
@@ -226,6 +250,135 @@ static attr_t line_attr(int kind)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* chat windows */
+
+static void chat_add_line(struct chat *c, time_t when, bool in, uint64_t id, const char *status,
+			  const char *text)
+{
+	struct chat_line *l;
+	if (c->n < CHAT_LINES) {
+		l = &c->lines[(c->head + c->n++) % CHAT_LINES];
+	} else {
+		l = &c->lines[c->head];
+		free(l->text);
+		c->head = (c->head + 1) % CHAT_LINES;
+	}
+	l->when = when;
+	l->incoming = in;
+	l->id = id;
+	snprintf(l->status, sizeof(l->status), "%s", status ? status : "");
+	l->text = xstrdup(text ? text : "");
+}
+
+static void on_history(const struct im_rec *r, void *arg)
+{
+	chat_add_line(arg, r->when, r->incoming, r->id, r->status, r->text);
+}
+
+/* The window for peer, opened (with its history) if needed. */
+static int chat_open(const char *peer)
+{
+	struct chat *c;
+	const char *p;
+	for (int i = 0; i < t.nchats; i++)
+		if (!strcmp(t.chats[i].peer, peer))
+			return i;
+	if (t.nchats >= MAX_CHATS)
+		return -1;
+	c = &t.chats[t.nchats];
+	memset(c, 0, sizeof(*c));
+	c->peer = xstrdup(peer);
+	p = strchr(peer, ':');
+	if (presence_buddy_name(peer))
+		c->label = xstrdup(presence_buddy_name(peer));
+	else
+		c->label = xstrndup(p ? p + 1 : peer, strcspn(p ? p + 1 : peer, "@;"));
+	c->lines = xcalloc(CHAT_LINES, sizeof(*c->lines));
+	im_history(peer, on_history, c);
+	return t.nchats++;
+}
+
+static void chat_free_all(void)
+{
+	for (int i = 0; i < t.nchats; i++) {
+		struct chat *c = &t.chats[i];
+		for (size_t k = 0; k < c->n; k++)
+			free(c->lines[(c->head + k) % CHAT_LINES].text);
+		free(c->lines);
+		free(c->peer);
+		free(c->label);
+	}
+	t.nchats = 0;
+}
+
+/* The peer of the chat window in view, or NULL. */
+const char *tui_chat_peer(void)
+{
+	return t.tab >= TAB_CHAT && t.tab - TAB_CHAT < t.nchats ? t.chats[t.tab - TAB_CHAT].peer
+								  : NULL;
+}
+
+/* Open (or go to) the chat window with peer. */
+void tui_chat_show(const char *peer)
+{
+	int i = chat_open(peer);
+	if (i < 0)
+		return;
+	t.tab = TAB_CHAT + i;
+	t.chats[i].unread = 0;
+	im_mark_read(peer);
+	t.scroll = 0;
+	tui_redraw();
+}
+
+static void draw_chat(const struct chat *c, int top, int rows, int cols)
+{
+	int y = top + rows - 1;
+	int skip = t.scroll;
+
+	if (c->composing[0])
+		put_text(y--, 2, cols - 2, c->composing, A_DIM);
+	for (size_t i = c->n; i-- > 0 && y >= top;) {
+		const struct chat_line *l = &c->lines[(c->head + i) % CHAT_LINES];
+		const char *starts[64];
+		char ts[16], who[40];
+		struct tm tm;
+		int w = cols - 20, nrows = wrap(l->text, w, starts, 64);
+		attr_t a = l->incoming ? color(C_UNREAD) : 0;
+		localtime_r(&l->when, &tm);
+		strftime(ts, sizeof(ts), "%H:%M ", &tm);
+		snprintf(who, sizeof(who), "%s", l->incoming ? c->label : "me");
+		for (int r = nrows; r-- > 0 && y >= top;) {
+			char piece[1024];
+			size_t len = (r + 1 < nrows ? (size_t)(starts[r + 1] - starts[r])
+						  : strlen(starts[r]));
+			if (skip) {
+				skip--;
+				continue;
+			}
+			if (len >= sizeof(piece))
+				len = sizeof(piece) - 1;
+			memcpy(piece, starts[r], len);
+			piece[len] = '\0';
+			if (r == 0) {
+				put_text(y, 0, 6, ts, A_DIM);
+				put_text(y, 6, 12, who, a | A_BOLD);
+			}
+			put_text(y, 19, w, piece, 0);
+			/* the delivery state of our own messages, at the end */
+			if (r == nrows - 1 && !l->incoming && strcmp(l->status, "delivered")) {
+				attr_t sa = !strcmp(l->status, "failed") ? color(C_ERR) | A_BOLD
+					    : color(C_WARN);
+				char st[24];
+				snprintf(st, sizeof(st), " [%s]", l->status);
+				put_text(y, cols - 12, 12, st, sa);
+			}
+			y--;
+		}
+	}
+}
+
 static void draw_console(int top, int rows, int cols)
 {
 	int y = top + rows - 1;
@@ -376,20 +529,26 @@ static int draw_calls(int top, int cols)
 	return y - top;
 }
 
-static const char *tab_name(enum tab tb)
-{
-	return tb == TAB_CONSOLE ? "Console" : "SIP trace";
-}
-
 static void draw_tabs(int y, int cols)
 {
 	int x = 0;
 	fill(y, 0, cols, color(C_BAR) | A_REVERSE);
-	for (int i = 0; i < TAB_NUM; i++) {
-		char buf[48];
-		attr_t a = color(C_BAR) | (i == (int)t.tab ? A_BOLD : A_REVERSE);
-		snprintf(buf, sizeof(buf), " %s%s ", tab_name((enum tab)i),
-			 i == TAB_TRACE && t.ladder ? " (ladder)" : "");
+	for (int i = 0; i < TAB_CHAT + t.nchats; i++) {
+		char buf[64];
+		attr_t a = color(C_BAR) | (i == t.tab ? A_BOLD : A_REVERSE);
+		if (i == TAB_CONSOLE) {
+			snprintf(buf, sizeof(buf), " Console ");
+		} else if (i == TAB_TRACE) {
+			snprintf(buf, sizeof(buf), " SIP trace%s ", t.ladder ? " (ladder)" : "");
+		} else {
+			const struct chat *c = &t.chats[i - TAB_CHAT];
+			if (c->unread) {
+				snprintf(buf, sizeof(buf), " %s (%u) ", c->label, c->unread);
+				a = color(C_UNREAD) | A_BOLD | (i == t.tab ? 0 : A_REVERSE);
+			} else {
+				snprintf(buf, sizeof(buf), " %s ", c->label);
+			}
+		}
 		x += put_text(y, x, cols - x, buf, a);
 		x += put_text(y, x, cols - x, sym("│", "|"), color(C_BAR) | A_REVERSE);
 	}
@@ -462,9 +621,11 @@ void tui_redraw(void)
 	bw = cols >= 100 ? 26 : cols >= 70 && presence_buddy_count() ? 20 : 0;
 	if (t.tab == TAB_CONSOLE)
 		draw_console(main_top, main_rows, cols - bw);
-	else
+	else if (t.tab == TAB_TRACE)
 		tui_trace_draw(stdscr, main_rows, cols - bw, t.scroll, t.ladder,
 			       NULL, t.color);
+	else
+		draw_chat(&t.chats[t.tab - TAB_CHAT], main_top, main_rows, cols - bw);
 	if (bw)
 		draw_buddies(main_top, main_rows, cols - bw, bw);
 	draw_hints(rows - 2, cols);
@@ -478,8 +639,12 @@ void tui_redraw(void)
 
 void tui_next_tab(void)
 {
-	t.tab = (enum tab)((t.tab + 1) % TAB_NUM);
+	t.tab = (t.tab + 1) % (TAB_CHAT + t.nchats);
 	t.scroll = 0;
+	if (t.tab >= TAB_CHAT) {
+		t.chats[t.tab - TAB_CHAT].unread = 0;
+		im_mark_read(t.chats[t.tab - TAB_CHAT].peer);
+	}
 	tui_redraw();
 }
 
@@ -554,6 +719,52 @@ static void on_event(const struct ev *e, void *arg)
 	} else if (!strcmp(e->name, "call-ended")) {
 		tui_notice(false, "call %s ended: %s %s", ev_get(e, "call"), ev_get(e, "status"),
 			   ev_get(e, "reason"));
+	} else if (!strcmp(e->name, "message")) {
+		const char *peer = ev_get(e, "peer"), *dir = ev_get(e, "direction");
+		long long id = 0;
+		int i = peer ? chat_open(peer) : -1;
+		ev_get_int(e, "id", &id);
+		if (i >= 0) {
+			struct chat *c = &t.chats[i];
+			bool in = dir && !strcmp(dir, "in");
+			/* the window's history was read when it opened: add only
+			 * what is newer */
+			if (!c->n || c->lines[(c->head + c->n - 1) % CHAT_LINES].id != (uint64_t)id ||
+			    c->lines[(c->head + c->n - 1) % CHAT_LINES].incoming != in)
+				chat_add_line(c, time(NULL), in, (uint64_t)id, ev_get(e, "status"),
+					      ev_get(e, "text"));
+			c->composing[0] = '\0';
+			if (in && t.tab != TAB_CHAT + i) {
+				c->unread++;
+				beep();
+				tui_notice(false, "message from %s: F7 to read", c->label);
+			}
+		}
+	} else if (!strcmp(e->name, "message-status")) {
+		const char *peer = ev_get(e, "peer"), *st = ev_get(e, "status");
+		long long id = 0;
+		ev_get_int(e, "id", &id);
+		for (int i = 0; peer && i < t.nchats; i++) {
+			struct chat *c = &t.chats[i];
+			if (strcmp(c->peer, peer))
+				continue;
+			for (size_t k = c->n; k-- > 0;) {
+				struct chat_line *l = &c->lines[(c->head + k) % CHAT_LINES];
+				if (!l->incoming && l->id == (uint64_t)id) {
+					snprintf(l->status, sizeof(l->status), "%s", st ? st : "");
+					break;
+				}
+			}
+		}
+		if (st && !strcmp(st, "failed"))
+			tui_notice(true, "message to %s failed: %s %s", peer, ev_get(e, "code"),
+				   ev_get(e, "reason"));
+	} else if (!strcmp(e->name, "composing")) {
+		const char *peer = ev_get(e, "peer"), *st = ev_get(e, "state");
+		for (int i = 0; peer && i < t.nchats; i++)
+			if (!strcmp(t.chats[i].peer, peer))
+				snprintf(t.chats[i].composing, sizeof(t.chats[i].composing), "%s",
+					 st && !strcmp(st, "active") ? "typing..." : "");
 	} else if (!strcmp(e->name, "presence")) {
 		const char *act = ev_get(e, "activity"), *note = ev_get(e, "note");
 		tui_notice(false, "%s is %s%s%s%s%s", ev_get(e, "buddy"), ev_get(e, "basic"),
@@ -684,6 +895,7 @@ void tui_stop(void)
 	free(t.lines);
 	t.lines = NULL;
 	t.nlines = 0;
+	chat_free_all();
 	tui_trace_free();
 }
 

@@ -23,6 +23,8 @@ void tui_redraw(void);
 void tui_next_tab(void);
 void tui_scroll(int n);
 void tui_toggle_ladder(void);
+const char *tui_chat_peer(void);
+void tui_chat_show(const char *peer);
 void tui_notice(bool error, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* SIP trace store and ladder (tui-trace.c) */
