@@ -304,9 +304,18 @@ static void media_bind_addr(struct sa *bind, int af)
 	sa_set_port(bind, 0);
 }
 
+static void media_audio_error_cb(void *arg, const char *msg)
+{
+	struct call *c = arg;
+	struct ev *e = call_ev("audio-error", c);
+	ev_str(e, "message", msg);
+	ev_emit(e);
+}
+
 static int media_new(struct call *c, const struct sa *bind)
 {
-	struct media_handlers h = { media_dtmf_cb, media_dead_cb, media_stats_cb, c };
+	struct media_handlers h = { media_dtmf_cb, media_dead_cb, media_stats_cb,
+				    media_audio_error_cb, c };
 	return media_alloc(&c->media, &g.mcfg, c->acc ? c->acc->codecs : NULL, bind, c->peer,
 			   &h);
 }
@@ -1301,6 +1310,20 @@ int call_dtmf(struct call *c, const char *digits, bool info)
 		c->info_q[c->info_n++] = (char)toupper((unsigned char)digits[i]);
 	send_info(c);
 	return 0;
+}
+
+int call_use_device(struct call *c, const char *spec)
+{
+	if (!c || !c->media_started)
+		return EINVAL;
+	return media_use_device(c->media, spec);
+}
+
+void call_levels(const struct call *c, float *in, float *out)
+{
+	*in = *out = -96;
+	if (c && c->media_started)
+		media_levels(c->media, in, out);
 }
 
 int call_record(struct call *c, const char *path)

@@ -46,6 +46,8 @@ int call_hold(struct call *c, bool hold);
 int call_dtmf(struct call *c, const char *digits, bool info);
 void call_mute(struct call *c, bool on);
 int call_record(struct call *c, const char *path);
+int call_use_device(struct call *c, const char *spec);
+void call_levels(const struct call *c, float *in, float *out);
 int call_play(struct call *c, const char *path, char *err, size_t errsz);
 void call_switch(struct call *c);
 struct call_policy *call_policy(void);

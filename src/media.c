@@ -8,6 +8,7 @@
  * pull one frame from the jitter buffer (or the ringback tone) into its
  * playback ring.  Nothing here allocates per frame. */
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@ struct media {
 	struct audio_dev *dev;
 	struct resampler *down, *up;   /* device rate <-> codec rate */
 	struct dsp *dsp;               /* echo cancelling, noise, gain (device rate) */
+	bool card;                     /* the device is a sound card */
+	float level_in, level_out;     /* dBFS of the last frames, for "audio level" */
 	bool started, mute, ringback;
 	struct tone tone;
 	uint32_t tx_ts;
@@ -244,9 +247,14 @@ int media_cfg_check(const struct media_cfg *cfg, char *err, size_t errsz)
 	unsigned n;
 	struct stat st;
 
-	if (strcmp(cfg->audio, "null") && strcmp(cfg->audio, "file")) {
-		snprintf(err, errsz, "--audio %s: write null or file (PortAudio comes later)",
+	if (strcmp(cfg->audio, "null") && strcmp(cfg->audio, "file") &&
+	    strcmp(cfg->audio, "auto") && strncmp(cfg->audio, "portaudio", 9)) {
+		snprintf(err, errsz, "--audio %s: write null, file, auto or portaudio[:IN[,OUT]]",
 			 cfg->audio);
+		return EINVAL;
+	}
+	if (!strncmp(cfg->audio, "portaudio", 9) && cfg->audio[9] && cfg->audio[9] != ':') {
+		snprintf(err, errsz, "--audio %s: write portaudio or portaudio:IN[,OUT]", cfg->audio);
 		return EINVAL;
 	}
 	if (cfg->play && stat(cfg->play, &st)) {
@@ -483,6 +491,16 @@ static void convert(struct resampler *r, const int16_t *in, size_t nin, int16_t 
 		memset(out + got, 0, (nout - got) * sizeof(*out));
 }
 
+/* dBFS of a frame (-96 for silence). */
+static float level(const int16_t *s, size_t n)
+{
+	double e = 0;
+	for (size_t i = 0; i < n; i++)
+		e += (double)s[i] * s[i];
+	e = n ? e / n : 0;
+	return e < 1 ? -96.0f : (float)(10.0 * log10(e / (32768.0 * 32768.0)));
+}
+
 static void on_frame(struct audio_dev *d, void *arg)
 {
 	struct media *m = arg;
@@ -527,6 +545,8 @@ static void on_frame(struct audio_dev *d, void *arg)
 		if (m->dsp)
 			dsp_playback(m->dsp, out);
 		ring_push(pb, out);
+		m->level_in = level(in, n);
+		m->level_out = level(out, n);
 		if (m->rec && wav_write(m->rec, out, n)) {
 			log_w("recording stopped: cannot write");
 			wav_writer_close(m->rec);
@@ -785,23 +805,106 @@ static char *record_path(const struct media *m)
 	return out;
 }
 
-int media_start(struct media *m)
+/* The sound card failed (unplugged, server gone): say so, and keep the
+ * call going on the null device; "audio use" can move it to another. */
+static void on_dev_error(struct audio_dev *d, int err, const char *msg, void *arg)
+{
+	struct media *m = arg;
+	(void)err;
+	log_w("audio device failed: %s; the call continues without sound", msg);
+	if (m->h.audio_error)
+		m->h.audio_error(m->h.arg, msg);
+	if (d == m->dev) {
+		dsp_free(m->dsp);
+		m->dsp = NULL;
+		audio_dev_close(d);
+		m->dev = NULL;
+		audio_dev_open_null(&m->dev, 8000, on_frame, m);
+		set_resamplers(m);
+	}
+}
+
+/* "portaudio:IN,OUT" -> the two names (NULL: the default device). */
+static void pa_names(const char *spec, char *in, char *out, size_t size)
+{
+	const char *p = strchr(spec, ':'), *comma;
+	in[0] = out[0] = '\0';
+	if (!p)
+		return;
+	p++;
+	comma = strchr(p, ',');
+	snprintf(in, size, "%.*s", comma ? (int)(comma - p) : (int)strlen(p), p);
+	snprintf(out, size, "%s", comma ? comma + 1 : in);
+}
+
+static bool no_card_said;
+
+/* Open the device the configuration asks for. */
+static int open_device(struct media *m, const char *spec, const char *rec)
 {
 	uint32_t rate = m->codec ? m->codec->srate : 8000;
-	char err[512] = "";
+	char err[512] = "", in[128], out[128];
+	int rc;
+
+	m->card = false;
+	if (m->cfg->play || rec || !strcmp(spec, "file"))
+		rc = audio_dev_open_file(&m->dev, m->cfg->play, rec, rate, on_frame, m, err,
+					 sizeof(err));
+	else if (!strncmp(spec, "portaudio", 9) || !strcmp(spec, "auto")) {
+		pa_names(spec, in, out, sizeof(in));
+		rc = audio_dev_open_portaudio(&m->dev, in[0] ? in : NULL, out[0] ? out : NULL, 48000,
+					      on_frame, m, err, sizeof(err));
+		if (rc == 0) {
+			m->card = true;
+			audio_dev_set_error_h(m->dev, on_dev_error);
+		} else if (!strcmp(spec, "auto") || rc == ENODEV) {
+			/* no sound card: say it once, then go on in silence */
+			if (!no_card_said)
+				log_w("%s; calls will be silent", err);
+			no_card_said = true;
+			rc = audio_dev_open_null(&m->dev, rate, on_frame, m);
+		}
+	} else {
+		rc = audio_dev_open_null(&m->dev, rate, on_frame, m);
+	}
+	if (rc)
+		log_e("audio device: %s", err[0] ? err : strerror(rc));
+	return rc;
+}
+
+/* Move the call to another device ("audio use IN OUT"). */
+int media_use_device(struct media *m, const char *spec)
+{
+	struct audio_dev *old = m->dev;
+	int rc;
+
+	if (!m->started)
+		return EINVAL;
+	dsp_free(m->dsp);
+	m->dsp = NULL;
+	m->dev = NULL;
+	rc = open_device(m, spec, NULL);
+	if (rc) {
+		m->dev = old;
+		return rc;
+	}
+	audio_dev_close(old);
+	set_resamplers(m);
+	if (m->card && m->cfg->aec != 0)
+		make_dsp(m, true, m->cfg->ns > 0, m->cfg->agc > 0);
+	return 0;
+}
+
+int media_start(struct media *m)
+{
 	char *rec;
 	int rc;
 
 	if (m->started)
 		return 0;
 	rec = record_path(m);
-	if (m->cfg->play || rec || !strcmp(m->cfg->audio, "file"))
-		rc = audio_dev_open_file(&m->dev, m->cfg->play, rec, rate, on_frame, m, err,
-					 sizeof(err));
-	else
-		rc = audio_dev_open_null(&m->dev, rate, on_frame, m);
+	rc = open_device(m, m->cfg->audio, rec);
 	if (rc) {
-		log_e("audio device: %s", err[0] ? err : strerror(rc));
 		free(rec);
 		return rc;
 	}
@@ -813,7 +916,7 @@ int media_start(struct media *m)
 		/* file and null devices have no acoustic echo: processing is
 		 * opt-in there, and would change the audio tests compare */
 		const struct media_cfg *c = m->cfg;
-		bool card = false;
+		bool card = m->card;
 		if (c->aec > 0 || (c->aec < 0 && card) || c->ns > 0 || c->agc > 0)
 			make_dsp(m, c->aec > 0 || (c->aec < 0 && card), c->ns > 0, c->agc > 0);
 	}
@@ -899,6 +1002,12 @@ bool media_remote_hold(const struct media *m)
 	return m->remote_hold;
 }
 
+void media_levels(const struct media *m, float *in, float *out)
+{
+	*in = m->level_in;
+	*out = m->level_out;
+}
+
 int media_dtmf_send(struct media *m, const char *digits)
 {
 	size_t n = strlen(digits);
@@ -945,7 +1054,10 @@ void media_get_stats(const struct media *m, struct media_stats *s)
 		s->late = j.late;
 	}
 	if (m->dev) {
-		s->underruns = ring_underruns(audio_dev_playback(m->dev));
-		s->overruns = ring_overruns(audio_dev_capture(m->dev));
+		struct audio_dev_counters c2;
+		audio_dev_counters(m->dev, &c2);
+		s->underruns = c2.playback_underruns;
+		s->overruns = c2.capture_overruns;
+		snprintf(s->device, sizeof(s->device), "%s", audio_dev_name(m->dev));
 	}
 }

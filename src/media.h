@@ -50,6 +50,7 @@ struct media_stats {
 	double loss_pct;
 	uint32_t jb_delay_ms;    /* jitter buffer delay */
 	uint64_t underruns, overruns;
+	char device[64];         /* the audio device in use */
 };
 
 /* What the media layer tells its call. */
@@ -57,6 +58,7 @@ struct media_handlers {
 	void (*dtmf)(void *arg, char digit, uint32_t duration_ms);
 	void (*dead)(void *arg, const char *why);   /* RTP inactivity */
 	void (*stats)(void *arg);                   /* an RTCP report arrived */
+	void (*audio_error)(void *arg, const char *msg); /* the sound card failed */
 	void *arg;
 };
 
@@ -81,6 +83,8 @@ void media_mute(struct media *m, bool on);
 bool media_remote_hold(const struct media *m);
 int media_dtmf_send(struct media *m, const char *digits);
 int media_dsp_set(struct media *m, const char *what, bool on);
+int media_use_device(struct media *m, const char *spec);
+void media_levels(const struct media *m, float *in, float *out);
 void media_get_stats(const struct media *m, struct media_stats *s);
 
 #endif

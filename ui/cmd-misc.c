@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audio/dev.h"
 #include "call.h"
 #include "calllog.h"
 #include "log.h"
@@ -184,6 +185,7 @@ static void get_answer(char *b, size_t n)
 }
 
 static char codecs_buf[256];
+static char audio_spec[300];
 
 static int set_codecs(struct cmd_ctx *ctx, const char *v)
 {
@@ -303,4 +305,50 @@ int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_printf(ctx, "%s", v);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* audio devices | use IN [OUT] | level */
+
+int cmd_audio(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (!strcmp(argv[1], "devices")) {
+		struct audio_pa_dev d[64];
+		size_t n = 0;
+		if (audio_pa_devices(d, 64, &n))
+			return cmd_error(ctx, EXIT_FAIL, "audio: PortAudio cannot start");
+		if (!n)
+			cmd_printf(ctx, "no sound card found: use --audio null or --audio file");
+		for (size_t i = 0; i < n && i < 64; i++)
+			cmd_printf(ctx, "%s%s %-40s %s in=%d out=%d %.0f Hz",
+				   d[i].default_in ? "<" : " ", d[i].default_out ? ">" : " ",
+				   d[i].name, d[i].host_api, d[i].max_in, d[i].max_out,
+				   d[i].default_rate);
+		return 0;
+	}
+	if (!strcmp(argv[1], "use") && argc >= 3) {
+		char spec[300];
+		struct call *c = call_current();
+		int rc;
+		snprintf(spec, sizeof(spec), "portaudio:%s%s%s", argv[2], argc > 3 ? "," : "",
+			 argc > 3 ? argv[3] : "");
+		if (!strcmp(argv[2], "null") || !strcmp(argv[2], "file"))
+			snprintf(spec, sizeof(spec), "%s", argv[2]);
+		/* new calls use it; the current one moves now */
+		snprintf(audio_spec, sizeof(audio_spec), "%s", spec);
+		call_media_cfg()->audio = audio_spec;
+		if (c && (rc = call_use_device(c, spec)))
+			return cmd_error(ctx, EXIT_FAIL, "audio use: %s", strerror(rc));
+		return 0;
+	}
+	if (!strcmp(argv[1], "level")) {
+		struct call *c = call_current();
+		float in, out;
+		if (!c)
+			return cmd_error(ctx, EXIT_FAIL, "audio level: no call");
+		call_levels(c, &in, &out);
+		cmd_printf(ctx, "microphone %.0f dBFS, speaker %.0f dBFS", in, out);
+		return 0;
+	}
+	return cmd_error(ctx, EXIT_USAGE, "usage: audio devices | audio use IN [OUT] | audio level");
 }

@@ -41,7 +41,7 @@ static struct waiter *waiters;
 const char *const cmd_wait_events[] = {
 	"registered", "registration-failed", "unregistered",
 	"call-incoming", "call-ringing", "call-progress", "call-answered", "call-held",
-	"call-resumed", "call-ended", "call-stats", "dtmf", "presence",
+	"call-resumed", "call-ended", "call-stats", "dtmf", "audio-error", "presence",
 	"message", "message-status", "composing",
 	NULL,
 };

@@ -16,6 +16,10 @@ const struct cmd_entry cmd_table[] = {
 	  "List the accounts with their registration state.", cmd_accounts },
 	{ "answer", "a", 0, 1, "answer [ID]", "Answer a ringing call (the oldest one).",
 	  cmd_answer },
+	{ "audio", NULL, 1, 3, "audio devices | audio use IN [OUT] | audio level",
+	  "List the sound cards, move the current call (and new ones) to another device "
+	  "(a PortAudio name, or null or file), or show the current call's levels.",
+	  cmd_audio },
 	{ "buddies", NULL, 0, 0, "buddies",
 	  "List the buddies with their presence and subscription state.", cmd_buddies },
 	{ "buddy", NULL, 2, 3, "buddy add URI [NAME] | buddy remove NAME",

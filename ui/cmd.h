@@ -79,6 +79,7 @@ int cmd_mute(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_unmute(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_dtmf(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_calls(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_audio(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_buddy(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_buddies(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);

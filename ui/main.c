@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audio/dev.h"
 #include "call.h"
 #include "conf.h"
 #include "echo.h"
@@ -64,7 +65,10 @@ static void usage(FILE *f)
 		"      --reject-code CODE 486 (default) or 603 for callers not allowed\n"
 		"      --max-calls N      at most N calls at once (more get 486)\n"
 		"      --max-call-secs N  hang up calls after N seconds\n"
-		"      --audio null|file  the audio device (null: silence, paced by a timer)\n"
+		"      --audio DEVICE     portaudio[:IN[,OUT]] (a sound card), null (silence,\n"
+		"                         paced by a timer), file (--play/--record), or auto:\n"
+		"                         the sound card when there is one (the default with\n"
+		"                         the terminal UI; null is the default headless)\n"
 		"      --play FILE.wav    the microphone plays FILE (8/16/48 kHz, looped)\n"
 		"      --record PATH      record what the speaker would play: into PATH, or\n"
 		"                         one WAV per call when PATH is a directory\n"
@@ -226,7 +230,7 @@ int main(int argc, char **argv)
 	const char *ctrl_path = NULL;
 	char **execs = calloc((size_t)argc + 1, sizeof(char *));
 	int nexec = 0, c, rc;
-	bool parse = false, trace = false;
+	bool parse = false, trace = false, audio_given = false;
 	struct ua_opts o;
 	struct media_cfg mcfg;
 	struct call_policy pol;
@@ -330,6 +334,7 @@ int main(int argc, char **argv)
 		}
 		case OPT_AUDIO:
 			mcfg.audio = optarg;
+			audio_given = true;
 			break;
 		case OPT_PLAY:
 			mcfg.play = optarg;
@@ -419,6 +424,8 @@ int main(int argc, char **argv)
 	loop_signal(SIGTERM, on_signal, NULL);
 	/* the terminal UI, unless asked not to or there is no terminal */
 	if (!app.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if (!audio_given)
+			call_media_cfg()->audio = "auto";
 		if ((rc = tui_start(err, sizeof(err)))) {
 			fprintf(stderr, "sipterm: %s\n", err);
 			return EXIT_FAIL;
@@ -464,6 +471,7 @@ int main(int argc, char **argv)
 	call_close();
 	im_close();
 	echo_service_stop();
+	audio_pa_terminate();
 	calllog_close();
 	ua_free(app.ua);
 	conf_free(app.conf);
