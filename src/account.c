@@ -183,7 +183,9 @@ int account_load(struct ua *ua, const struct conf *c, const struct conf_sect *s,
 		a->tp_set = true;
 	}
 	a->expires = 3600;
-	rc = conf_get_u32(c, s, "expires", 0, 86400 * 7, &a->expires, err, errsz);
+	/* not 0: a REGISTER with Expires: 0 removes the binding (RFC 3261
+	 * 10.2.2); "register = no" is the way not to register */
+	rc = conf_get_u32(c, s, "expires", 1, 86400 * 7, &a->expires, err, errsz);
 	if (rc && rc != ENOENT)
 		goto fail;
 	a->keepalive = 0;

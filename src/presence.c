@@ -84,7 +84,8 @@ struct pub {
 	struct sip_request *req;
 	struct tmr t_refresh;
 	unsigned auth_rounds;
-	bool dirty;           /* publish again when the one in flight ends */
+	bool dirty;           /* our status changed since it was last sent */
+	bool body;            /* the PUBLISH in flight carries the status */
 	bool removing;
 };
 
@@ -858,13 +859,13 @@ static int print_publish(struct buf *b, enum sip_tp tp, const struct sa *laddr, 
 	struct account *a = p->acc;
 	struct buf body;
 	char tag[16];
-	bool refresh_only = p->etag && !p->dirty && !p->removing;
+	bool refresh_only = !p->body;
 
 	(void)laddr;
 	(void)tp;
 	sip_rand_token(tag, 10);
 	buf_init(&body, 8192);
-	if (!refresh_only && !p->removing)
+	if (!refresh_only)
 		own_body(&body, a);
 	buf_printf(b, "To: <%s>\r\nFrom: <%s>;tag=%s\r\n", a->aor, a->aor, tag);
 	{
@@ -923,6 +924,7 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 	}
 	if ((code == 401 || code == 407) && resp && p->auth_rounds++ < MAX_AUTH &&
 	    sip_auth_challenge(p->acc->auth, resp) == 0) {
+		p->dirty |= p->body; /* the retry carries what this one did */
 		publish(p);
 		return;
 	}
@@ -936,6 +938,7 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 		return;
 	}
 	log_w("account %s: PUBLISH failed: %u", p->acc->name, code);
+	p->dirty |= p->body;
 	tmr_start(&p->t_refresh, (uint64_t)RETRY_MIN_S * 1000 * 4, pub_refresh, p);
 }
 
@@ -949,6 +952,10 @@ static void publish(struct pub *p)
 		return;
 	}
 	tmr_cancel(&p->t_refresh);
+	/* the whole status when it changed (or was never published); a bare
+	 * refresh (SIP-If-Match, no body) otherwise.  Decided here: the
+	 * request is printed later, once the next hop is resolved. */
+	p->body = !p->removing && (p->dirty || !p->etag);
 	memset(&sp, 0, sizeof(sp));
 	sp.method = "PUBLISH";
 	sp.ruri = p->acc->aor;
@@ -966,10 +973,13 @@ static void publish(struct pub *p)
 		log_w("account %s: cannot PUBLISH: %s", p->acc->name, strerror(err));
 }
 
+/* Our status changed: every account publishes it (or will, once
+ * registered). */
 static void publish_all(void)
 {
 	LIST_FOREACH(&g.pubs, e) {
 		struct pub *p = e->data;
+		p->dirty = true;
 		if (reg_registered(p->acc->reg))
 			publish(p);
 	}

@@ -267,6 +267,19 @@ static void finish_unregister(struct reg *r)
 		h(r->donearg);
 }
 
+/* Take the challenge of a 401/407.  Credentials reused from an earlier
+ * REGISTER (a refresh keeps the nonce) may only be stale to a registrar
+ * that challenges afresh without stale=true, as RFC 2617 3.2.1 lets it:
+ * they get the new challenge once before being called wrong. */
+static int take_challenge(struct reg *r, const struct sip_msg *resp)
+{
+	int rc = sip_auth_challenge(r->acc->auth, resp);
+
+	if (rc == EACCES && r->auth_rounds == 0)
+		rc = sip_auth_challenge(r->acc->auth, resp);
+	return rc;
+}
+
 static void on_response(int err, const struct sip_msg *resp, void *arg)
 {
 	struct reg *r = arg;
@@ -298,7 +311,7 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 	if (r->sending_zero) {
 		r->sending_zero = false;
 		if (code == 401 || code == 407) {
-			if (sip_auth_challenge(a->auth, resp) == 0 && r->auth_rounds++ < 2) {
+			if (take_challenge(r, resp) == 0 && r->auth_rounds++ < 2) {
 				r->sending_zero = true;
 				send_register(r, 0);
 				return;
@@ -346,7 +359,7 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 		return;
 	}
 	if ((code == 401 || code == 407) && resp) {
-		int rc = sip_auth_challenge(a->auth, resp);
+		int rc = take_challenge(r, resp);
 		if (rc == 0 && r->auth_rounds++ < 3) {
 			send_register(r, r->expires_req);
 			return;
@@ -390,7 +403,8 @@ static void send_register(struct reg *r, uint32_t expires)
 	}
 	r->cseq++;
 	r->sending_zero = expires == 0;
-	if (!r->sending_zero)
+	/* a refresh keeps the binding: still registered, no new event */
+	if (!r->sending_zero && r->state != REG_REGISTERED)
 		r->state = REG_REGISTERING;
 	p.method = "REGISTER";
 	p.ruri = a->registrar;
@@ -434,6 +448,8 @@ void reg_start(struct reg *r)
 	r->failures = 0;
 	r->auth_rounds = 0;
 	tmr_cancel(&r->tref);
+	/* asked for: report the outcome even when already registered */
+	r->state = REG_REGISTERING;
 	send_register(r, r->expires_req);
 }
 

@@ -13,79 +13,79 @@
 
 const struct cmd_entry cmd_table[] = {
 	{ "accounts", NULL, 0, 0, "accounts",
-	  "List the accounts with their registration state.", cmd_accounts },
+	  "List the accounts with their registration state.", cmd_accounts, 0 },
 	{ "answer", "a", 0, 1, "answer [ID]", "Answer a ringing call (the oldest one).",
-	  cmd_answer },
+	  cmd_answer, 0 },
 	{ "audio", NULL, 1, 3, "audio devices | audio use IN [OUT] | audio level",
 	  "List the sound cards, move the current call (and new ones) to another device "
 	  "(a PortAudio name, or null or file), or show the current call's levels.",
-	  cmd_audio },
+	  cmd_audio, 0 },
 	{ "buddies", NULL, 0, 0, "buddies",
-	  "List the buddies with their presence and subscription state.", cmd_buddies },
+	  "List the buddies with their presence and subscription state.", cmd_buddies, 0 },
 	{ "buddy", NULL, 2, 3, "buddy add URI [NAME] | buddy remove NAME",
-	  "Watch someone's presence (kept across runs), or stop.", cmd_buddy },
+	  "Watch someone's presence (kept across runs), or stop.", cmd_buddy, 0 },
 	{ "call", "dial", 1, 1, "call URI|USER|NUMBER|echo",
 	  "Call sip:user@host, user@host, a user or number at the account's domain, or the "
 	  "built-in echo service (echo) to hear yourself.",
-	  cmd_call },
+	  cmd_call, 0 },
 	{ "calls", NULL, 0, 0, "calls", "List the calls with their state and media figures.",
-	  cmd_calls },
+	  cmd_calls, 0 },
 	{ "chat", NULL, 0, 1, "chat [NAME]",
 	  "The messages exchanged with NAME (a URI, user@host, a user of the account's domain "
 	  "or a buddy): time, direction, status, text; without NAME, the peers with unread "
-	  "counts.", cmd_chat },
+	  "counts.", cmd_chat, 0 },
 	{ "dtmf", NULL, 1, 3, "dtmf [--info] DIGITS [ID]",
 	  "Send DTMF digits (0-9 * # A-D) as RFC 4733 telephone-events, or by SIP INFO "
-	  "with --info or when the peer takes no telephone-events.", cmd_dtmf },
+	  "with --info or when the peer takes no telephone-events.", cmd_dtmf, 0 },
 	{ "hangup", "h", 0, 1, "hangup [ID|all]",
 	  "End a call: CANCEL while it rings, reject when it rings here, else BYE.",
-	  cmd_hangup },
-	{ "get", NULL, 0, 1, "get [KEY]", "Show a setting, or all of them.", cmd_get },
+	  cmd_hangup, 0 },
+	{ "get", NULL, 0, 1, "get [KEY]", "Show a setting, or all of them.", cmd_get, 0 },
 	{ "help", "?", 0, 1, "help [COMMAND] | help --json | help --events",
 	  "Show the commands, or one command's usage; --json prints the table for tools, "
 	  "--events the event names.",
-	  cmd_help },
+	  cmd_help, 0 },
 	{ "history", NULL, 0, 1, "history [N] | history NAME",
 	  "The last N calls (default 20), with missed calls marked; with NAME, the messages "
-	  "exchanged with NAME (as chat).", cmd_history },
+	  "exchanged with NAME (as chat).", cmd_history, 0 },
 	{ "hold", NULL, 0, 1, "hold [ID]", "Put a call on hold (re-INVITE with sendonly).",
-	  cmd_hold },
-	{ "log", NULL, 1, 1, "log error|warn|info|debug", "Set the log level.", cmd_log },
+	  cmd_hold, 0 },
+	{ "log", NULL, 1, 1, "log error|warn|info|debug", "Set the log level.", cmd_log, 0 },
 	{ "msg", "message", 2, 2, "msg URI|NAME TEXT...",
 	  "Send an instant message: the rest of the line is the text (quotes optional). "
-	  "Its outcome is reported as message-status.", cmd_msg },
-	{ "mute", NULL, 0, 1, "mute [ID]", "Stop sending the microphone's audio.", cmd_mute },
+	  "Its outcome is reported as message-status.", cmd_msg, 2 },
+	{ "mute", NULL, 0, 1, "mute [ID]", "Stop sending the microphone's audio.", cmd_mute, 0 },
 	{ "play", NULL, 1, 2, "play FILE [ID]",
 	  "Play a WAV file into the call instead of the microphone, until it ends.",
-	  cmd_play },
+	  cmd_play, 0 },
 	{ "quit", "exit", 0, 0, "quit",
 	  "Unregister every account and exit (status 0, or the last failure's status).",
-	  cmd_quit },
+	  cmd_quit, 0 },
 	{ "record", NULL, 1, 3, "record start FILE [ID] | record stop [ID]",
-	  "Record what the speaker plays in the call to a WAV file.", cmd_record },
+	  "Record what the speaker plays in the call to a WAV file.", cmd_record, 0 },
 	{ "reg", "register", 0, 1, "reg [ACCOUNT]",
-	  "Register an account (all accounts when none is named).", cmd_reg },
+	  "Register an account (all accounts when none is named).", cmd_reg, 0 },
 	{ "reject", NULL, 0, 2, "reject [ID] [CODE]",
-	  "Refuse a ringing call with CODE (default 486 Busy Here).", cmd_reject },
-	{ "resume", NULL, 0, 1, "resume [ID]", "Take a call off hold.", cmd_resume },
+	  "Refuse a ringing call with CODE (default 486 Busy Here).", cmd_reject, 0 },
+	{ "resume", NULL, 0, 1, "resume [ID]", "Take a call off hold.", cmd_resume, 0 },
 	{ "set", NULL, 2, 2, "set KEY VALUE",
-	  "Change a setting (see 'get' for the keys).", cmd_set },
+	  "Change a setting (see 'get' for the keys).", cmd_set, 0 },
 	{ "siptrace", NULL, 1, 1, "siptrace on|off",
-	  "Show every SIP message sent and received (the SIP trace).", cmd_siptrace },
-	{ "status", NULL, 0, CMD_MAX_ARGS, "status [online|away|busy|offline [NOTE]]",
-	  "Show or set your presence (published, and sent to your watchers).", cmd_status },
+	  "Show every SIP message sent and received (the SIP trace).", cmd_siptrace, 0 },
+	{ "status", NULL, 0, 2, "status [online|away|busy|offline [NOTE...]]",
+	  "Show or set your presence (published, and sent to your watchers).", cmd_status, 2 },
 	{ "switch", NULL, 1, 1, "switch ID",
 	  "Make a call the current one (the one commands without an id act on).",
-	  cmd_switch },
+	  cmd_switch, 0 },
 	{ "unmute", NULL, 0, 1, "unmute [ID]", "Send the microphone's audio again.",
-	  cmd_unmute },
+	  cmd_unmute, 0 },
 	{ "unreg", "unregister", 0, 1, "unreg [ACCOUNT]",
-	  "Unregister an account (all accounts when none is named).", cmd_unreg },
+	  "Unregister an account (all accounts when none is named).", cmd_unreg, 0 },
 	{ "wait", NULL, 1, 2, "wait SECONDS | wait EVENT [TIMEOUT]",
 	  "Pause a script for SECONDS, or until EVENT happens (at most TIMEOUT seconds, "
 	  "default 60).  An event that happened since the previous wait counts.",
-	  cmd_wait },
-	{ NULL, NULL, 0, 0, NULL, NULL, NULL },
+	  cmd_wait, 0 },
+	{ NULL, NULL, 0, 0, NULL, NULL, NULL, 0 },
 };
 
 const struct cmd_entry *cmd_find(const char *name)
@@ -162,22 +162,21 @@ int cmd_split(char *line, char **argv, int max, const char **err)
 	return split_words(line, argv, max, err, NULL);
 }
 
-/* A command whose usage ends in "TEXT..." takes the rest of its line as
- * written (any number of words, apostrophes, '#') as its last argument;
- * quotes around the whole of it are optional. */
+/* A command with text_at (msg TEXT..., status STATE NOTE...) takes the
+ * rest of its line as written (any number of words, apostrophes, '#') as
+ * that argument; quotes around the whole of it are optional. */
 static bool takes_text(const struct cmd_entry *c)
 {
-	size_t n = strlen(c->usage);
-	return c->min_args >= 1 && n >= 7 && !strcmp(c->usage + n - 7, "TEXT...");
+	return c->text_at > 0;
 }
 
 static int split_text(char *line, char **argv, const struct cmd_entry *c, const char **err)
 {
 	char *rest, *probe, *one[1], *left;
-	int n = split_words(line, argv, c->min_args, err, &rest);
+	int n = split_words(line, argv, c->text_at, err, &rest);
 	size_t l;
 
-	if (n < c->min_args || !*rest)
+	if (n < c->text_at || !*rest)
 		return n;
 	l = strlen(rest);
 	while (l && (rest[l - 1] == ' ' || rest[l - 1] == '\t' || rest[l - 1] == '\r' ||

@@ -45,6 +45,7 @@ struct cmd_entry {
 	const char *usage;
 	const char *help;
 	cmd_h *h;
+	int text_at;          /* >0: argv[text_at] is the rest of the line as typed */
 };
 
 extern const struct cmd_entry cmd_table[];

@@ -253,7 +253,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sipterm: --listen %s: write HOST:PORT, e.g. "
 					"127.0.0.1:5070 or [::1]:0 (at most %d)\n", optarg,
 					SIP_TP_MAX_LISTEN);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			o.sip.tp.nlisten++;
 			o.sip.tp.next_free = false;
@@ -267,7 +268,8 @@ int main(int argc, char **argv)
 				app.json = true;
 			} else if (strcmp(optarg, "text")) {
 				fprintf(stderr, "sipterm: --events %s: write text or json\n", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		case 'e':
@@ -283,7 +285,8 @@ int main(int argc, char **argv)
 			if (log_level_parse(optarg, &lvl)) {
 				fprintf(stderr, "sipterm: --log-level %s: write error, warn, info "
 					"or debug\n", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		case OPT_LOG_FILE:
@@ -301,7 +304,8 @@ int main(int argc, char **argv)
 			if (optarg && (parse_uint(optarg, 3600, &pol.answer_after) || !*optarg)) {
 				fprintf(stderr, "sipterm: -A%s: write the delay in seconds, "
 					"e.g. -A2 or --auto-answer=2\n", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			break;
 		case OPT_ALLOW:
@@ -313,7 +317,8 @@ int main(int argc, char **argv)
 								code != 480 && code != 403)) {
 				fprintf(stderr, "sipterm: --reject-code %s: write 486, 603, 480 "
 					"or 403\n", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			pol.reject_code = (uint16_t)code;
 			break;
@@ -324,7 +329,8 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, 1000000, &n) || n == 0) {
 				fprintf(stderr, "sipterm: --%s %s: write a whole number above 0\n",
 					c == OPT_MAXCALLS ? "max-calls" : "max-call-secs", optarg);
-				return EXIT_USAGE;
+				rc = EXIT_USAGE;
+				goto out;
 			}
 			if (c == OPT_MAXCALLS)
 				pol.max_calls = (unsigned)n;
@@ -347,40 +353,49 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		case 'V':
 			printf("sipterm %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
+			rc = EXIT_OK;
+			goto out;
 		case OPT_PARSE:
 			parse = true;
 			break;
 		default:
 			fprintf(stderr, "sipterm: try 'sipterm --help'\n");
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (parse) {
 		if (optind >= argc) {
 			fprintf(stderr, "sipterm: --parse needs at least one FILE\n");
-			return EXIT_USAGE;
-		}
-		return parse_files(argc - optind, argv + optind);
+			rc = EXIT_USAGE;
+			goto out;
+		} {
+		rc = parse_files(argc - optind, argv + optind);
+		goto out;
+	}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sipterm: unexpected argument '%s' (try 'sipterm --help')\n",
 			argv[optind]);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 
 	log_set_level(lvl);
 	if (log_file && (rc = log_set_file(log_file))) {
 		fprintf(stderr, "sipterm: --log-file %s: %s\n", log_file, strerror(rc));
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (trace) {
 		if (trace_file && (rc = log_trace_set_file(trace_file))) {
 			fprintf(stderr, "sipterm: --siptrace=%s: %s\n", trace_file, strerror(rc));
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 		log_trace_enable(true);
 	}
@@ -391,32 +406,38 @@ int main(int argc, char **argv)
 		config = defpath;
 	if (config && (rc = conf_load(&app.conf, config, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (app.conf && (ua_opts_from_conf(&o, app.conf, err, sizeof(err)) ||
 			 media_cfg_from_conf(&mcfg, app.conf, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	if (media_cfg_check(&mcfg, err, sizeof(err))) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 
 	signal(SIGPIPE, SIG_IGN);
 	if (loop_init()) {
 		fprintf(stderr, "sipterm: cannot start the event loop\n");
-		return EXIT_FAIL;
+		rc = EXIT_FAIL;
+		goto out;
 	}
 	rc = ua_alloc(&app.ua, app.conf, &o, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
+		rc = rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
 	}
 	call_init(app.ua, &mcfg, &pol);
 	if ((rc = presence_init(app.ua, app.conf, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	im_init(app.ua);
 	calllog_open(NULL);
@@ -428,7 +449,8 @@ int main(int argc, char **argv)
 			call_media_cfg()->audio = "auto";
 		if ((rc = tui_start(err, sizeof(err)))) {
 			fprintf(stderr, "sipterm: %s\n", err);
-			return EXIT_FAIL;
+			rc = EXIT_FAIL;
+			goto out;
 		}
 	} else {
 		app.headless = true;
@@ -437,7 +459,8 @@ int main(int argc, char **argv)
 	cmd_wait_init();
 	if (ctrl_path && (rc = ctrl_open(ctrl_path, app.json, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		return EXIT_USAGE;
+		rc = EXIT_USAGE;
+		goto out;
 	}
 	log_i("listening for SIP on port %u (UDP and TCP)%s",
 	      sip_tp_port(sip_transport(ua_sip(app.ua)), SIP_TP_UDP, 0),
@@ -451,7 +474,8 @@ int main(int argc, char **argv)
 			script_add(script, execs[i]);
 		if (script_file && (rc = script_read_file(script, script_file))) {
 			fprintf(stderr, "sipterm: --script %s: %s\n", script_file, strerror(rc));
-			return EXIT_USAGE;
+			rc = EXIT_USAGE;
+			goto out;
 		}
 		script_start(script);
 	} else if (app.headless && stdin_is_script()) {
@@ -463,6 +487,9 @@ int main(int argc, char **argv)
 	rc = loop_run();
 	if (rc < 0)
 		rc = EXIT_FAIL;
+out:
+	/* every exit path, early ones included: each close is safe on what
+	 * was never opened */
 	tui_stop();
 	script_free(script);
 	ctrl_close();

@@ -49,7 +49,9 @@ _kam_db() {
 			printf "INSERT INTO subscriber (username, domain, password) VALUES ('%s', '%s', '%s');\n" \
 				"$_name" "$KAM_DOMAIN" "$_pw"
 		done
-	} | sqlite3 -bail "$_db"
+		# readers and the writer of another worker do not lock each other out
+		echo "PRAGMA journal_mode=WAL;"
+	} | sqlite3 -bail "$_db" >/dev/null
 }
 
 # _kam_ready PORT: the first worker has initialised and both sockets are bound
