@@ -263,6 +263,8 @@ static void emit_stats(struct call *c)
 	ev_num(e, "rtt_ms", s.rtt_ms);
 	ev_int(e, "jb_delay_ms", s.jb_delay_ms);
 	ev_int(e, "late", (long long)s.late);
+	ev_int(e, "dup", (long long)s.dup);
+	ev_int(e, "concealed", (long long)s.concealed);
 	ev_emit(e);
 }
 
@@ -692,7 +694,7 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 	}
 	if ((resp->scode == 401 || resp->scode == 407) && c->acc &&
 	    c->auth_rounds++ < MAX_AUTH_ROUNDS && !c->canceling) {
-		if (sip_auth_challenge(c->acc->auth, resp) == 0) {
+		if (sip_auth_challenge(c->acc->auth, resp, c->auth_rounds > 1) == 0) {
 			c->cseq++;
 			if (send_invite(c) == 0)
 				return;
@@ -1229,7 +1231,7 @@ static void on_reinvite_resp(int err, const struct sip_msg *resp, void *arg)
 		return;
 	}
 	if ((resp->scode == 401 || resp->scode == 407) && c->acc &&
-	    sip_auth_challenge(c->acc->auth, resp) == 0 && c->auth_rounds++ < MAX_AUTH_ROUNDS) {
+	    sip_auth_challenge(c->acc->auth, resp, false) == 0 && c->auth_rounds++ < MAX_AUTH_ROUNDS) {
 		send_reinvite(c);
 		return;
 	}

@@ -923,7 +923,7 @@ static void on_resp(int err, const struct sip_msg *resp, void *arg)
 	pl_strcpy(&resp->reason, reason, sizeof(reason));
 	if ((resp->scode == 401 || resp->scode == 407) && o->acc) {
 		int rc = o->auth_rounds++ < MAX_AUTH_ROUNDS ?
-			 sip_auth_challenge(o->acc->auth, resp) : EACCES;
+			 sip_auth_challenge(o->acc->auth, resp, o->auth_rounds > 1) : EACCES;
 		if (rc == 0) {
 			o->cseq++;
 			rc = out_send(o);

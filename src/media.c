@@ -1040,10 +1040,12 @@ void media_get_stats(const struct media *m, struct media_stats *s)
 	s->received = c.rx_pkts;
 	rx = rtp_sock_rx(m->rtp);
 	if (rx && m->codec) {
-		int32_t lost = rtcp_rx_lost(rx);
+		uint32_t lost = rtcp_rx_missing(rx);
 		uint32_t expected = rtcp_rx_expected(rx);
-		s->lost = lost > 0 ? (uint64_t)lost : 0;
-		s->loss_pct = expected ? 100.0 * (lost > 0 ? lost : 0) / expected : 0;
+		s->lost = lost;
+		s->dup = rx->duplicates;
+		s->received = s->received > s->dup ? s->received - s->dup : 0;
+		s->loss_pct = expected ? 100.0 * lost / expected : 0;
 		s->jitter_ms = (double)rtcp_rx_jitter_ts(rx) * 1000.0 / m->codec->clock_rate;
 	}
 	if (m->have_rtcp && m->last_rtcp.has_rtt)
@@ -1052,6 +1054,7 @@ void media_get_stats(const struct media *m, struct media_stats *s)
 		jbuf_stats(m->jb, &j);
 		s->jb_delay_ms = j.delay_ms;
 		s->late = j.late;
+		s->concealed = j.lost + j.inserted;
 	}
 	if (m->dev) {
 		struct audio_dev_counters c2;

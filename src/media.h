@@ -45,6 +45,8 @@ struct media_stats {
 	char codec[32];
 	uint32_t rate;
 	uint64_t sent, received, lost, late;
+	uint64_t dup;            /* duplicates received (not in received) */
+	uint64_t concealed;      /* frames the jitter buffer made up */
 	double jitter_ms;        /* RFC 3550 interarrival jitter */
 	double rtt_ms;           /* from RTCP, -1 when unknown */
 	double loss_pct;

@@ -261,7 +261,7 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 		return;
 	}
 	if ((code == 401 || code == 407) && resp && b->acc && b->auth_rounds++ < MAX_AUTH &&
-	    sip_auth_challenge(b->acc->auth, resp) == 0) {
+	    sip_auth_challenge(b->acc->auth, resp, b->auth_rounds > 1) == 0) {
 		subscribe(b);
 		return;
 	}
@@ -923,7 +923,7 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 		return;
 	}
 	if ((code == 401 || code == 407) && resp && p->auth_rounds++ < MAX_AUTH &&
-	    sip_auth_challenge(p->acc->auth, resp) == 0) {
+	    sip_auth_challenge(p->acc->auth, resp, p->auth_rounds > 1) == 0) {
 		p->dirty |= p->body; /* the retry carries what this one did */
 		publish(p);
 		return;

@@ -270,14 +270,10 @@ static void finish_unregister(struct reg *r)
 /* Take the challenge of a 401/407.  Credentials reused from an earlier
  * REGISTER (a refresh keeps the nonce) may only be stale to a registrar
  * that challenges afresh without stale=true, as RFC 2617 3.2.1 lets it:
- * they get the new challenge once before being called wrong. */
+ * a first attempt is never called wrong, only the retry answering it. */
 static int take_challenge(struct reg *r, const struct sip_msg *resp)
 {
-	int rc = sip_auth_challenge(r->acc->auth, resp);
-
-	if (rc == EACCES && r->auth_rounds == 0)
-		rc = sip_auth_challenge(r->acc->auth, resp);
-	return rc;
+	return sip_auth_challenge(r->acc->auth, resp, r->auth_rounds > 0);
 }
 
 static void on_response(int err, const struct sip_msg *resp, void *arg)

@@ -418,6 +418,8 @@ static void init_seq(struct rtcp_rx *s, uint16_t seq)
 	s->bad_seq = SEQ_MOD + 1; /* so seq == bad_seq is false */
 	s->cycles = 0;
 	s->received = 0;
+	s->duplicates = 0;
+	s->seen = 1;
 	s->received_prior = 0;
 	s->expected_prior = 0;
 }
@@ -454,11 +456,14 @@ enum rtcp_seq_res rtcp_rx_update_seq(struct rtcp_rx *s, uint16_t seq)
 			s->max_seq = seq;
 		}
 		return RTCP_SEQ_PROBATION;
+	} else if (udelta == 0) {
+		s->duplicates++; /* the newest one again */
 	} else if (udelta < RTCP_MAX_DROPOUT) {
 		/* in order, with a permissible gap */
 		if (seq < s->max_seq)
 			s->cycles += SEQ_MOD;
 		s->max_seq = seq;
+		s->seen = udelta >= 64 ? 1 : s->seen << udelta | 1;
 	} else if (udelta <= SEQ_MOD - RTCP_MAX_MISORDER) {
 		/* a very large jump: believe it when the next one follows it */
 		if (seq == s->bad_seq) {
@@ -469,6 +474,12 @@ enum rtcp_seq_res rtcp_rx_update_seq(struct rtcp_rx *s, uint16_t seq)
 		}
 	} else {
 		/* duplicate or reordered: counted, as the RFC does */
+		uint16_t back = (uint16_t)(s->max_seq - seq);
+		if (back < 64) {
+			if (s->seen & (UINT64_C(1) << back))
+				s->duplicates++;
+			s->seen |= UINT64_C(1) << back;
+		}
 	}
 	s->received++;
 	return RTCP_SEQ_VALID;
@@ -525,6 +536,14 @@ int32_t rtcp_rx_lost(const struct rtcp_rx *s)
 	if (lost < -0x800000)
 		lost = -0x800000;
 	return (int32_t)lost;
+}
+
+uint32_t rtcp_rx_missing(const struct rtcp_rx *s)
+{
+	int64_t unique = s->probation ? 0 : (int64_t)s->received - s->duplicates;
+	int64_t lost = (int64_t)rtcp_rx_expected(s) - unique;
+
+	return lost > 0 ? (uint32_t)lost : 0;
 }
 
 /* Fill a report block about this source and start a new interval. */

@@ -198,7 +198,9 @@ struct rtcp_rx {
 	uint32_t base_seq;
 	uint32_t bad_seq;
 	uint32_t probation;
-	uint32_t received;
+	uint32_t received;      /* as RFC 3550 counts: duplicates included */
+	uint32_t duplicates;    /* of these, repeats of a number seen lately */
+	uint64_t seen;          /* bit i: max_seq - i arrived (i < 64) */
 	uint32_t expected_prior;
 	uint32_t received_prior;
 	bool have_transit;
@@ -215,6 +217,9 @@ void rtcp_rx_jitter(struct rtcp_rx *s, uint32_t rtp_ts, uint32_t arrival_ts);
 void rtcp_rx_sr(struct rtcp_rx *s, const struct rtcp_sr *sr, uint64_t arrival_ms);
 void rtcp_rx_report(struct rtcp_rx *s, struct rtcp_rb *rb, uint64_t now_ms);
 int32_t rtcp_rx_lost(const struct rtcp_rx *s);
+/* Packets lost, not counting duplicates against them (for people; the
+ * RTCP report keeps the RFC 3550 figure, which may go negative). */
+uint32_t rtcp_rx_missing(const struct rtcp_rx *s);
 uint32_t rtcp_rx_expected(const struct rtcp_rx *s);
 uint32_t rtcp_rx_jitter_ts(const struct rtcp_rx *s);
 int rtcp_rtt_ms(const struct rtcp_rb *rb, uint32_t arrival_mid32, uint32_t *rtt_ms);

@@ -635,13 +635,13 @@ static void cand_add(struct cand *cands, unsigned *n, const struct sip_challenge
 }
 
 /* Take a candidate into the cache; EACCES when it rejects what we sent. */
-static int cand_merge(struct sip_auth *a, struct cand *c)
+static int cand_merge(struct sip_auth *a, struct cand *c, bool retried)
 {
 	const struct sip_challenge *ch = &c->ch;
 	struct auth_realm *r = realm_find(a, c->proxy, c->realm);
 	char *nonce = unq_dup(&ch->nonce);
 
-	if (r && r->used && (!ch->stale || !strcmp(r->nonce, nonce))) {
+	if (retried && r && r->used && (!ch->stale || !strcmp(r->nonce, nonce))) {
 		log_i("credentials for realm \"%s\" rejected", c->realm);
 		realm_drop(a, (unsigned)(r - a->r));
 		free(nonce);
@@ -682,7 +682,7 @@ static int cand_merge(struct sip_auth *a, struct cand *c)
 	return 0;
 }
 
-int sip_auth_challenge(struct sip_auth *a, const struct sip_msg *resp)
+int sip_auth_challenge(struct sip_auth *a, const struct sip_msg *resp, bool retried)
 {
 	static const enum sip_hdr_id ids[2] = { SIP_H_WWW_AUTHENTICATE, SIP_H_PROXY_AUTHENTICATE };
 	struct cand cands[SIP_AUTH_MAX_REALMS];
@@ -720,7 +720,7 @@ int sip_auth_challenge(struct sip_auth *a, const struct sip_msg *resp)
 		return bad ? EBADMSG : big ? EINVAL : ENOTSUP;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (cand_merge(a, &cands[i]) == EACCES)
+		if (cand_merge(a, &cands[i], retried) == EACCES)
 			err = EACCES;
 		free(cands[i].realm);
 	}

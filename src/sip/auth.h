@@ -99,15 +99,21 @@ void sip_auth_free(struct sip_auth *a);
  * Proxy-Authenticate, several per header allowed).  Per realm the
  * strongest usable one is kept (SHA-512-256 > SHA-256 > MD5; -sess as
  * its base; the first on a tie).
- * Returns 0 when a retry with credentials makes sense.  EACCES when the
- * credentials last sent for a challenged realm were rejected: same nonce
- * again, or a new nonce without stale=true (wrong password: report
- * "authentication failed" once; the realm is dropped so the next request
- * starts afresh).  stale=true with a new nonce retries without counting
- * as a failure.  When no challenge is usable: EBADMSG if one was
+ * retried: the challenged request was itself the retry answering a
+ * challenge.  A first attempt is never called rejected, even when it
+ * carried credentials cached from other requests of the account: those
+ * may be out of date, or the request may have left before the cache
+ * filled (a PUBLISH and an INVITE challenged at once); its challenge only
+ * refreshes the cache, at the cost of one more round on a wrong password.
+ * Returns 0 when a retry with credentials makes sense.  EACCES (only when
+ * retried) when the credentials sent for a challenged realm were
+ * rejected: same nonce again, or a new nonce without stale=true (wrong
+ * password: report "authentication failed" once; the realm is dropped so
+ * the next request starts afresh).  stale=true with a new nonce retries
+ * without counting as a failure.  When no challenge is usable: EBADMSG if one was
  * malformed, EINVAL if one was oversized, else ENOTSUP.  EINVAL too when
  * resp is not a 401/407 response. */
-int sip_auth_challenge(struct sip_auth *a, const struct sip_msg *resp);
+int sip_auth_challenge(struct sip_auth *a, const struct sip_msg *resp, bool retried);
 /* Append "Authorization: Digest ...\r\n" (Proxy-Authorization for proxy
  * realms) for every cached realm to b, for a request with this method,
  * Request-URI text and body (NULL = empty); increments nc per nonce.

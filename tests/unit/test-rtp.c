@@ -477,6 +477,21 @@ static void test_seq_probation_wrap(void **state)
 	assert_int_equal(rb.lost, 0);
 	assert_int_equal(rb.fraction, 0);
 
+	/* duplicates: RFC 3550 lets them cancel losses; missing does not */
+	rtcp_rx_init(&s, 1, 10, 8000);
+	rtcp_rx_update_seq(&s, 10);
+	rtcp_rx_update_seq(&s, 11);                 /* validated: base 11 */
+	rtcp_rx_update_seq(&s, 11);                 /* the newest again */
+	rtcp_rx_update_seq(&s, 13);                 /* 12 lost */
+	rtcp_rx_update_seq(&s, 11);                 /* an older one again */
+	rtcp_rx_update_seq(&s, 15);                 /* 14 lost */
+	rtcp_rx_update_seq(&s, 14);                 /* no: reordered */
+	rtcp_rx_update_seq(&s, 14);                 /* and repeated */
+	assert_int_equal(rtcp_rx_expected(&s), 5);  /* 11..15 */
+	assert_int_equal(s.duplicates, 3);
+	assert_int_equal(rtcp_rx_lost(&s), -2);     /* 5 - 7 */
+	assert_int_equal(rtcp_rx_missing(&s), 1);   /* 12 */
+
 	/* probation across the wrap itself: 65535 then 0 validates */
 	rtcp_rx_init(&s, 1, 65535, 8000);
 	assert_int_equal(rtcp_rx_update_seq(&s, 65535), RTCP_SEQ_PROBATION);

@@ -84,7 +84,7 @@ static struct sip_msg *make_resp(unsigned code, const char *hdrs)
 static int challenge(struct sip_auth *a, unsigned code, const char *hdrs)
 {
 	struct sip_msg *m = make_resp(code, hdrs);
-	int err = sip_auth_challenge(a, m);
+	int err = sip_auth_challenge(a, m, true);
 	sip_msg_free(m);
 	return err;
 }
@@ -627,7 +627,7 @@ static void test_unusable(void **state)
 	/* not a 401/407 */
 	m = make_resp(401, "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\r\n");
 	m->scode = 403;
-	assert_int_equal(sip_auth_challenge(a, m), EINVAL);
+	assert_int_equal(sip_auth_challenge(a, m, true), EINVAL);
 	sip_msg_free(m);
 	/* nothing cached: apply adds nothing */
 	buf_init(&b, 0);
@@ -672,6 +672,26 @@ static void test_wrong_password(void **state)
 	assert_int_equal(challenge(a, 401, HDR_N("n3", "")), 0);
 	free(apply(a, "REGISTER", "sip:example.com", NULL));
 	assert_int_equal(challenge(a, 401, HDR_N("n4", "")), EACCES);
+	sip_auth_free(a);
+}
+
+/* A first attempt that carried cached credentials is not rejected by a
+ * challenge with the same nonce: a PUBLISH and an INVITE leave at once,
+ * the PUBLISH is answered with credentials, then the INVITE's own 407
+ * (same nonce) arrives.  Its retry is judged, though. */
+static void test_first_attempt(void **state)
+{
+	struct sip_auth *a = sip_auth_new("alice", "secret");
+	struct sip_msg *m;
+
+	(void)state;
+	assert_int_equal(challenge(a, 407, HDR_N("n1", "")), 0);
+	free(apply(a, "PUBLISH", "sip:alice@example.com", NULL));
+	m = make_resp(407, HDR_N("n1", ""));
+	assert_int_equal(sip_auth_challenge(a, m, false), 0);
+	free(apply(a, "INVITE", "sip:bob@example.com", NULL));
+	assert_int_equal(sip_auth_challenge(a, m, true), EACCES);
+	sip_msg_free(m);
 	sip_auth_free(a);
 }
 
@@ -955,6 +975,7 @@ int main(void)
 		cmocka_unit_test(test_userhash_flow),
 		cmocka_unit_test(test_apply_errors),
 		cmocka_unit_test(test_no_secret_leak),
+		cmocka_unit_test(test_first_attempt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
