@@ -59,7 +59,9 @@ trap 'exit 130' INT TERM
 # chosen at random from 20000-59999 so parallel tests rarely collide.
 free_port() {
 	for _i in $(seq 1 50); do
-		_p=$(( (RANDOM * 32768 + RANDOM) % 40000 + 20000 ))
+		# $RANDOM does not exist in dash: read the kernel's randomness
+		_r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+		_p=$(( _r % 40000 + 20000 ))
 		if ! ss -Huanlt 2>/dev/null | awk '{print $5}' | grep -q ":$_p\$"; then
 			echo "$_p"
 			return 0
