@@ -549,12 +549,11 @@ static void test_alloc_errors(void **state)
 }
 
 /* All on, 48 kHz: no allocation in dsp_capture, dsp_playback, dsp_set. */
+/* Not built with the sanitizers: they own malloc, so the counting hook
+ * sees nothing; the plain build runs it. */
+#ifndef HAVE_SANITIZER
 static void test_no_alloc_per_frame(void **state)
 {
-#ifdef HAVE_SANITIZER
-	(void)state;
-	skip();
-#else
 	struct sim s;
 	struct dsp *d = dsp_new(48000, true, true, true);
 	unsigned long before;
@@ -581,8 +580,8 @@ static void test_no_alloc_per_frame(void **state)
 	assert_int_equal(n_allocs - before, 1);
 	dsp_free(d);
 	sim_free(&s);
-#endif
 }
+#endif
 
 int main(void)
 {
@@ -597,7 +596,9 @@ int main(void)
 		cmocka_unit_test(test_ns),
 		cmocka_unit_test(test_ns_runtime),
 		cmocka_unit_test(test_agc),
+#ifndef HAVE_SANITIZER
 		cmocka_unit_test(test_no_alloc_per_frame),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
