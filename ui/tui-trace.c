@@ -11,6 +11,7 @@
 
 #include "call.h"
 #include "log.h"
+#include "sip/msg.h"
 #include "ui/tui.h"
 #include "xmalloc.h"
 
@@ -43,32 +44,11 @@ static void free_msg(struct trace_msg *m)
 /* Header value of name (or compact form c) in raw SIP text, into out. */
 static void header(const char *msg, size_t len, const char *name, char c, char *out, size_t size)
 {
-	const char *p = msg, *e = msg + len;
-	size_t nl = strlen(name);
+	struct pl v;
 
 	out[0] = '\0';
-	while (p < e) {
-		const char *end = memchr(p, '\n', (size_t)(e - p)), *v = NULL;
-		size_t l;
-		if (!end)
-			end = e;
-		l = (size_t)(end - p);
-		if (l && p[l - 1] == '\r')
-			l--;
-		if (!l)
-			return;
-		if (l > nl && !strncasecmp(p, name, nl) && (p[nl] == ':' || p[nl] == ' '))
-			v = p + nl;
-		else if (l > 1 && (p[0] | 0x20) == c && (p[1] == ':' || p[1] == ' '))
-			v = p + 1;
-		if (v) {
-			while (v < p + l && (*v == ' ' || *v == ':' || *v == '\t'))
-				v++;
-			snprintf(out, size, "%.*s", (int)(p + l - v), v);
-			return;
-		}
-		p = end + 1;
-	}
+	if (sip_raw_header(msg, len, name, c, &v))
+		snprintf(out, size, "%.*s", (int)v.l, v.p);
 }
 
 void tui_trace_add(bool out, const char *proto, const char *peer, const char *msg, size_t len)

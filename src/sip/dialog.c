@@ -198,19 +198,26 @@ static bool route_is_loose(const char *route)
 	return strstr(route, ";lr") != NULL;
 }
 
+/* The URI inside a stored route "<uri>;params", into buf. */
+static const char *route_uri(const char *route, char *buf, size_t size)
+{
+	const char *s = route + 1, *e = strchr(s, '>');
+	size_t n = e ? (size_t)(e - s) : strlen(s);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Request-URI: the remote target, or with a strict first route, that route. */
 const char *sip_dialog_ruri(const struct sip_dialog *d)
 {
 	static char buf[1024];
-	if (d->nroute && !route_is_loose(d->route[0])) {
-		const char *s = d->route[0] + 1, *e = strchr(s, '>');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		return buf;
-	}
+
+	if (d->nroute && !route_is_loose(d->route[0]))
+		return route_uri(d->route[0], buf, sizeof(buf));
 	return d->rtarget;
 }
 
@@ -218,15 +225,9 @@ const char *sip_dialog_ruri(const struct sip_dialog *d)
 const char *sip_dialog_nexthop(const struct sip_dialog *d)
 {
 	static char buf[1024];
-	if (d->nroute) {
-		const char *s = d->route[0] + 1, *e = strchr(s, '>');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		return buf;
-	}
+
+	if (d->nroute)
+		return route_uri(d->route[0], buf, sizeof(buf));
 	return d->rtarget;
 }
 

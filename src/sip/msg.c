@@ -510,6 +510,42 @@ fail:
 	return EBADMSG;
 }
 
+bool sip_raw_header(const char *data, size_t len, const char *name, char c, struct pl *line)
+{
+	const char *p = data, *e = data + len;
+	size_t nl = strlen(name);
+
+	while (p < e) {
+		const char *end = memchr(p, '\n', (size_t)(e - p)), *q;
+		size_t l;
+		if (!end)
+			end = e;
+		l = (size_t)(end - p);
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (!l)
+			break; /* end of headers */
+		q = NULL;
+		if (l > nl && mem_caseeq(p, name, nl))
+			q = p + nl;
+		else if (l > 1 && (p[0] | 0x20) == c)
+			q = p + 1;
+		if (q) {
+			while (q < p + l && (*q == ' ' || *q == '\t'))
+				q++;
+			if (q < p + l && *q == ':') {
+				q++;
+				while (q < p + l && (*q == ' ' || *q == '\t'))
+					q++;
+				*line = pl_make(q, (size_t)(p + l - q));
+				return true;
+			}
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
 /* Stream framing (TCP): how long is the message at the start of data?
  * 0 with *msglen; ENODATA when more bytes are needed; EBADMSG when no
  * valid message can start here. */

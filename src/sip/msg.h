@@ -239,6 +239,11 @@ enum {
 int sip_msg_parse(struct sip_msg **mp, const char *data, size_t len, int flags,
 		  const char **reason);
 int sip_msg_frame(const char *data, size_t len, size_t *msglen, const char **reason);
+/* The value of the first header line called name (the long form) or c
+ * (the compact form, '\0' for none) in raw message text that need not
+ * parse: for answering a request that did not, and for traces.  Looks at
+ * the lines up to the first empty one; no folding. */
+bool sip_raw_header(const char *data, size_t len, const char *name, char c, struct pl *val);
 struct sip_msg *sip_msg_ref(struct sip_msg *m);
 void sip_msg_free(struct sip_msg *m);
 bool sip_msg_version_ok(const struct sip_msg *m);

@@ -115,44 +115,6 @@ int sip_send_response(struct sip *s, const struct sip_rx *rx, const struct sa *d
 	return sip_tp_send(s->tp, SIP_TP_UDP, dst, NULL, data, len, NULL);
 }
 
-/* A header line of the raw message, copied as is: for answering a request
- * that did not parse.  name is the long form, c the compact one. */
-static bool raw_header(const char *data, size_t len, const char *name, char c, struct pl *line)
-{
-	const char *p = data, *e = data + len;
-	size_t nl = strlen(name);
-
-	while (p < e) {
-		const char *end = memchr(p, '\n', (size_t)(e - p)), *q;
-		size_t l;
-		if (!end)
-			end = e;
-		l = (size_t)(end - p);
-		if (l && p[l - 1] == '\r')
-			l--;
-		if (!l)
-			break; /* end of headers */
-		q = NULL;
-		if (l > nl && mem_caseeq(p, name, nl))
-			q = p + nl;
-		else if (l > 1 && (p[0] | 0x20) == c)
-			q = p + 1;
-		if (q) {
-			while (q < p + l && (*q == ' ' || *q == '\t'))
-				q++;
-			if (q < p + l && *q == ':') {
-				q++;
-				while (q < p + l && (*q == ' ' || *q == '\t'))
-					q++;
-				*line = pl_make(q, (size_t)(p + l - q));
-				return true;
-			}
-		}
-		p = end + 1;
-	}
-	return false;
-}
-
 static bool printable(const struct pl *x)
 {
 	for (size_t i = 0; i < x->l; i++)
@@ -176,17 +138,17 @@ int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *re
 	int err;
 
 	/* the Via says where the answer goes; the rest is copied if there */
-	if (!raw_header(data, len, "Via", 'v', &via) || !printable(&via))
+	if (!sip_raw_header(data, len, "Via", 'v', &via) || !printable(&via))
 		return EBADMSG;
 	/* to the sent-by port as for any response (18.2.2) when the top Via
 	 * parses and has no rport; else back to the source */
 	rest = via;
 	if (!sip_tp_reliable(rx->tp) && sip_via_parse_next(&v, &rest) == 0 && !v.rport)
 		sa_set_port(&dst, v.port ? v.port : sip_tp_default_port(rx->tp));
-	has_from = raw_header(data, len, "From", 'f', &from) && printable(&from);
-	has_to = raw_header(data, len, "To", 't', &to) && printable(&to);
-	has_callid = raw_header(data, len, "Call-ID", 'i', &callid) && printable(&callid);
-	has_cseq = raw_header(data, len, "CSeq", '\0', &cseq) && printable(&cseq);
+	has_from = sip_raw_header(data, len, "From", 'f', &from) && printable(&from);
+	has_to = sip_raw_header(data, len, "To", 't', &to) && printable(&to);
+	has_callid = sip_raw_header(data, len, "Call-ID", 'i', &callid) && printable(&callid);
+	has_cseq = sip_raw_header(data, len, "CSeq", '\0', &cseq) && printable(&cseq);
 	if (has_cseq && cseq.l >= 3 && mem_caseeq(cseq.p + cseq.l - 3, "ACK", 3))
 		return 0; /* never answer an ACK */
 	if (len >= 4 && mem_caseeq(data, "ACK ", 4))
@@ -203,7 +165,7 @@ int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *re
 		if (!nl)
 			break;
 		p = nl + 1;
-		if (!raw_header(p, (size_t)(e - p), "Via", 'v', &via) || !printable(&via))
+		if (!sip_raw_header(p, (size_t)(e - p), "Via", 'v', &via) || !printable(&via))
 			break;
 	}
 	if (has_from) {
