@@ -31,6 +31,7 @@
 #define LOG_MOD "call"
 
 #define MAX_AUTH_ROUNDS 3
+#define MIN_SE 90          /* RFC 4028: the shortest session interval */
 #define MAX_REDIRECTS 3
 #define CANCEL_GUARD_MS 32000
 
@@ -62,6 +63,7 @@ struct call {
 	/* timers */
 	struct tmr t_answer, t_glare, t_guard, t_maxdur, t_session;
 	uint32_t se;               /* session interval (s), 0 = none */
+	uint32_t se_asked, min_se; /* what our INVITE asks; a 422's Min-SE */
 	bool se_refresher;         /* we refresh */
 	uint64_t t_created, t_established;
 	char info_q[64];           /* DTMF digits still to send by INFO */
@@ -111,6 +113,7 @@ static struct call *call_new(struct account *acc, bool outgoing)
 	c->id = ++g.next_id;
 	c->acc = acc;
 	c->outgoing = outgoing;
+	c->se_asked = g.pol.session_expires;
 	c->t_created = tmr_now();
 	tmr_init(&c->t_answer);
 	tmr_init(&c->t_glare);
@@ -430,8 +433,10 @@ static int print_invite(struct buf *b, enum sip_tp tp, const struct sa *laddr, v
 		buf_printf(b, "Route: <%s;lr>\r\n", a->outbound_proxy);
 	print_contact(c, b, tp, laddr);
 	print_common(b);
-	if (g.pol.session_expires)
-		buf_printf(b, "Session-Expires: %u\r\n", g.pol.session_expires);
+	if (c->se_asked)
+		buf_printf(b, "Session-Expires: %u\r\n", c->se_asked);
+	if (c->min_se)
+		buf_printf(b, "Min-SE: %u\r\n", c->min_se); /* RFC 4028 7.2 */
 	if (a) {
 		before = b->len;
 		sip_auth_apply(a->auth, b, "INVITE", c->target, NULL);
@@ -552,6 +557,27 @@ static void established(struct call *c)
 static void session_timer(void *arg);
 
 /* RFC 4028: who refreshes, and when. */
+/* RFC 4028 8.1: a session interval under our Min-SE gets 422 with it. */
+static bool session_too_brief(struct sip_strans *st, const struct sip_msg *req)
+{
+	const struct sip_hdr *h = sip_msg_hdr(req, SIP_H_SESSION_EXPIRES);
+	struct pl val;
+	const char *semi;
+	uint32_t se;
+
+	if (!h)
+		return false;
+	val = h->val;
+	semi = pl_chr(&val, ';');
+	if (semi)
+		val.l = (size_t)(semi - val.p);
+	pl_trim(&val);
+	if (pl_u32(&val, &se) || se >= MIN_SE)
+		return false;
+	sip_replyf(st, 422, NULL, "Min-SE: %u\r\n", MIN_SE);
+	return true;
+}
+
 static void setup_session_timer(struct call *c, const struct sip_msg *m, bool we_are_uac)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_SESSION_EXPIRES);
@@ -568,7 +594,7 @@ static void setup_session_timer(struct call *c, const struct sip_msg *m, bool we
 	if (semi)
 		val.l = (size_t)(semi - val.p);
 	pl_trim(&val);
-	if (pl_u32(&val, &se) || se < 90)
+	if (pl_u32(&val, &se) || se < MIN_SE)
 		return;
 	c->se = se;
 	c->se_refresher = we_are_uac; /* default: the UAC refreshes */
@@ -717,9 +743,9 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 	if (resp->scode == 422) {
 		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_MIN_SE);
 		uint32_t min;
-		if (h && pl_u32(&h->val, &min) == 0 && min > g.pol.session_expires && min < 86400 &&
+		if (h && pl_u32(&h->val, &min) == 0 && min > c->se_asked && min < 86400 &&
 		    c->auth_rounds++ < MAX_AUTH_ROUNDS) {
-			g.pol.session_expires = min;
+			c->se_asked = c->min_se = min;
 			c->cseq++;
 			if (send_invite(c) == 0)
 				return;
@@ -871,6 +897,10 @@ static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 	}
 	if (req->body.l && !pl_caseeq_str(&req->ctype, "application/sdp")) {
 		sip_replyf(st, 415, NULL, "Accept: application/sdp\r\n");
+		free(from);
+		return true;
+	}
+	if (session_too_brief(st, req)) {
 		free(from);
 		return true;
 	}
