@@ -87,6 +87,7 @@ struct media {
 	bool echo_have;
 	/* record: what the speaker plays; play: a file as the microphone */
 	struct wav_writer *rec;
+	char *rec_path;                /* --record: this call's file */
 	struct wav_reader *play;
 	struct resampler *play_rs;
 	/* figures */
@@ -108,7 +109,8 @@ void media_cfg_default(struct media_cfg *cfg)
 }
 
 static const char *const media_keys[] = {
-	"codecs", "rtp_timeout", "rtp_port_min", "rtp_port_max", NULL,
+	"codecs", "rtp_timeout", "rtp_port_min", "rtp_port_max",
+	"opus_bitrate", "opus_fec", "opus_loss", "opus_dtx", NULL,
 };
 
 static const char *const audio_keys[] = {
@@ -123,6 +125,28 @@ static int tristate(const struct conf *c, const struct conf_sect *s, const char 
 	if (rc == 0)
 		*out = b;
 	return rc == ENOENT ? 0 : rc;
+}
+
+/* [media] opus_*: the encoder settings of every Opus call (the codec
+ * module holds them; they are also what the SDP's fmtp advertises). */
+static int opus_from_conf(const struct conf *c, const struct conf_sect *s, char *err,
+			  size_t errsz)
+{
+	struct codec_opus_cfg oc;
+	int rc;
+
+	codec_opus_cfg_get(&oc);
+	if ((rc = conf_get_u32(c, s, "opus_bitrate", 6000, 510000, &oc.bitrate, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_u32(c, s, "opus_loss", 0, 100, &oc.loss_perc, err, errsz)) &&
+	    rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_bool(c, s, "opus_fec", &oc.fec, err, errsz)) && rc != ENOENT)
+		return rc;
+	if ((rc = conf_get_bool(c, s, "opus_dtx", &oc.dtx, err, errsz)) && rc != ENOENT)
+		return rc;
+	return codec_opus_cfg_set(&oc);
 }
 
 /* [audio]: voice processing. */
@@ -159,7 +183,7 @@ static int audio_from_conf(struct media_cfg *cfg, const struct conf *c, char *er
 int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, size_t errsz)
 {
 	struct conf_sect *s = conf_sect_find(c, "media", NULL);
-	const char *v;
+	const struct conf_kv *kv;
 	uint32_t n;
 	int rc;
 
@@ -169,8 +193,14 @@ int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, 
 	rc = conf_check_keys(c, s, media_keys, err, errsz);
 	if (rc)
 		return rc;
-	if ((v = conf_get(s, "codecs")))
-		cfg->codecs = v;
+	if ((kv = conf_kv_find(s, "codecs"))) {
+		char why[256];
+		if (media_codecs_check(kv->val, why, sizeof(why))) {
+			conf_errf(c, kv->line, err, errsz, "codecs = %s: %s", kv->val, why);
+			return EINVAL;
+		}
+		cfg->codecs = kv->val;
+	}
 	if ((rc = conf_get_u32(c, s, "rtp_timeout", 0, 3600, &cfg->rtp_timeout, err, errsz)) &&
 	    rc != ENOENT)
 		return rc;
@@ -187,7 +217,7 @@ int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, 
 			 c->path);
 		return EINVAL;
 	}
-	return 0;
+	return opus_from_conf(c, s, err, errsz);
 }
 
 /* Split "PCMU, PCMA" into codecs we know; unknown names are an error. */
@@ -313,8 +343,8 @@ static void on_timeout(uint32_t silent_ms, void *arg)
 {
 	struct media *m = arg;
 	char why[64];
-	if (!m->started || m->remote_hold || m->dir == SDP_DIR_INACTIVE)
-		return; /* no media is expected on hold */
+	if (!m->started || m->remote_hold || !sdp_dir_recvs(m->dir))
+		return; /* no media is expected on hold, ours (sendonly) or theirs */
 	snprintf(why, sizeof(why), "no RTP for %u s", silent_ms / 1000);
 	if (m->h.dead)
 		m->h.dead(m->h.arg, why);
@@ -622,6 +652,7 @@ void media_free(struct media *m)
 	if (m->play)
 		wav_reader_close(m->play);
 	resampler_free(m->play_rs);
+	free(m->rec_path);
 	free(m->peer);
 	free(m);
 }
@@ -658,6 +689,8 @@ static void local_desc(struct media *m, struct sdp_local *l, const struct sa *la
 	l->rtcp_mux = false;
 }
 
+static void restart_device(struct media *m);
+
 /* The negotiated codec and peer take effect. */
 static int apply(struct media *m, const struct sdp_neg *n)
 {
@@ -667,6 +700,13 @@ static int apply(struct media *m, const struct sdp_neg *n)
 	if (!c)
 		return EPROTO;
 	if (c != m->codec) {
+		/* the file device runs at the codec's rate; one started before
+		 * the first codec was known (a 180 without SDP: the ringback)
+		 * runs at 8 kHz, and would play and record a wideband call
+		 * narrowband: it starts over at the codec's rate */
+		bool restart = !m->codec && m->started && m->dev && !m->rec &&
+			       !strcmp(audio_dev_name(m->dev), "file") &&
+			       audio_dev_rate(m->dev) != c->srate;
 		codec_state_free(m->enc);
 		codec_state_free(m->dec);
 		jbuf_free(m->jb);
@@ -685,6 +725,8 @@ static int apply(struct media *m, const struct sdp_neg *n)
 			jbuf_set_margin(m->jb, c->ptime_ms);
 		m->codec = c;
 		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
+		if (restart)
+			restart_device(m);
 		set_resamplers(m);
 	}
 	/* play_frame does not pull from the jitter buffer while we do not
@@ -895,6 +937,17 @@ int media_use_device(struct media *m, const char *spec)
 	return 0;
 }
 
+static void start_dsp(struct media *m)
+{
+	/* file and null devices have no acoustic echo: processing is opt-in
+	 * there, and would change the audio tests compare */
+	const struct media_cfg *c = m->cfg;
+	bool card = m->card;
+
+	if (c->aec > 0 || (c->aec < 0 && card) || c->ns > 0 || c->agc > 0)
+		make_dsp(m, c->aec > 0 || (c->aec < 0 && card), c->ns > 0, c->agc > 0);
+}
+
 int media_start(struct media *m)
 {
 	char *rec;
@@ -910,17 +963,33 @@ int media_start(struct media *m)
 	}
 	if (rec)
 		log_i("recording to %s", rec);
-	free(rec);
+	free(m->rec_path);
+	m->rec_path = rec;
 	m->started = true;
-	{
-		/* file and null devices have no acoustic echo: processing is
-		 * opt-in there, and would change the audio tests compare */
-		const struct media_cfg *c = m->cfg;
-		bool card = m->card;
-		if (c->aec > 0 || (c->aec < 0 && card) || c->ns > 0 || c->agc > 0)
-			make_dsp(m, c->aec > 0 || (c->aec < 0 && card), c->ns > 0, c->agc > 0);
-	}
+	start_dsp(m);
 	return 0;
+}
+
+/* The file device again, at the codec's rate now (see apply): the
+ * --play file starts over, the recording too (it held the ringback). */
+static void restart_device(struct media *m)
+{
+	char err[512] = "";
+
+	dsp_free(m->dsp);
+	m->dsp = NULL;
+	audio_dev_close(m->dev); /* first: it closes the recording */
+	m->dev = NULL;
+	resampler_free(m->play_rs);
+	m->play_rs = NULL;
+	if (audio_dev_open_file(&m->dev, m->cfg->play, m->rec_path, m->codec->srate, on_frame, m,
+				err, sizeof(err))) {
+		log_e("audio device: %s; the call continues without sound", err);
+		if (audio_dev_open_null(&m->dev, m->codec->srate, on_frame, m))
+			m->dev = NULL;
+	}
+	if (m->dev)
+		start_dsp(m);
 }
 
 /* Turn a processing stage on or off in a running call. */
