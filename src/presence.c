@@ -29,6 +29,9 @@
 #define MAX_BUDDIES 256
 #define RETRY_MIN_S 30
 #define RETRY_MAX_S 3600
+#define RESUB_SOON_MS 100        /* "at once" after deactivated or timeout */
+#define CHURN_MAX 3              /* endings in a row before backing off */
+#define CHURN_WINDOW_S 300       /* ... each within this of the one before */
 #define MAX_AUTH 3
 
 enum sub_state {
@@ -56,7 +59,10 @@ struct buddy {
 	char callid[32], ltag[16];
 	uint32_t cseq;
 	unsigned failures, auth_rounds;
-	bool gave_up;
+	bool gave_up;         /* the notifier said not to subscribe again */
+	bool told_wait;       /* a retry-after (or "at once") timer is set */
+	unsigned churn;       /* subscriptions ended in a row, see churn_floor() */
+	uint64_t churn_at;
 	struct tmr t_refresh;
 	enum sip_tp tp;
 	struct sa laddr;
@@ -86,6 +92,7 @@ struct pub {
 	unsigned auth_rounds;
 	bool dirty;           /* our status changed since it was last sent */
 	bool body;            /* the PUBLISH in flight carries the status */
+	bool cond;            /* ... and a SIP-If-Match */
 	bool removing;
 };
 
@@ -160,12 +167,15 @@ static void emit(struct buddy *b)
 	ev_emit(e);
 }
 
+/* Forget the subscription: its Call-ID too, so that a late NOTIFY of the
+ * old dialog gets 481 instead of starting a dialog anew. */
 static void buddy_reset_sub(struct buddy *b)
 {
 	sip_request_abandon(b->req);
 	b->req = NULL;
 	sip_dialog_free(b->dlg);
 	b->dlg = NULL;
+	b->callid[0] = '\0';
 	tmr_cancel(&b->t_refresh);
 }
 
@@ -290,6 +300,7 @@ static void subscribe(struct buddy *b)
 	int err;
 
 	tmr_cancel(&b->t_refresh);
+	b->told_wait = false;
 	if (g.quitting)
 		return; /* e.g. a retry after a final NOTIFY that came during the exit */
 	if (b->req) {
@@ -334,17 +345,19 @@ static void subscribe(struct buddy *b)
 
 /* Subscription-State: active|pending|terminated [;expires=N][;reason=R]
  * [;retry-after=N] (RFC 6665 8.2.3). */
-static void parse_substate(const struct sip_msg *m, struct pl *state, uint32_t *expires,
-			   struct pl *reason, uint32_t *retry)
+struct substate {
+	struct pl state, reason;
+	uint32_t expires, retry;
+	bool has_retry;
+};
+
+static void parse_substate(const struct sip_msg *m, struct substate *ss)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_SUBSCRIPTION_STATE);
 	struct pl v, params, val;
 	const char *semi;
 
-	*state = PL_NULL;
-	*reason = PL_NULL;
-	*expires = 0;
-	*retry = 0;
+	memset(ss, 0, sizeof(*ss));
 	if (!h)
 		return;
 	v = h->val;
@@ -353,13 +366,49 @@ static void parse_substate(const struct sip_msg *m, struct pl *state, uint32_t *
 	if (semi)
 		v.l = (size_t)(semi - v.p);
 	pl_trim(&v);
-	*state = v;
+	ss->state = v;
 	if (sip_param_find(&params, "expires", &val) == 0)
-		pl_u32(&val, expires);
+		pl_u32(&val, &ss->expires);
 	if (sip_param_find(&params, "reason", &val) == 0)
-		*reason = val;
+		ss->reason = val;
 	if (sip_param_find(&params, "retry-after", &val) == 0)
-		pl_u32(&val, retry);
+		ss->has_retry = pl_u32(&val, &ss->retry) == 0;
+}
+
+/* RFC 6665 4.1.3: what the reason of a terminated subscription asks of
+ * the subscriber, as the seconds to wait before subscribing anew (0: at
+ * once) or -1 for never.  retry-after counts only where the RFC gives it
+ * a meaning: probation, giveup, and no or an unknown reason. */
+static int64_t resubscribe_after(const struct substate *ss)
+{
+	const struct pl *r = &ss->reason;
+
+	if (pl_caseeq_str(r, "deactivated") || pl_caseeq_str(r, "timeout"))
+		return 0;
+	if (pl_caseeq_str(r, "rejected") || pl_caseeq_str(r, "noresource") ||
+	    pl_caseeq_str(r, "invariant"))
+		return -1;
+	return ss->has_retry ? (int64_t)ss->retry : RETRY_MIN_S;
+}
+
+/* A notifier that ends every subscription soon after it began must not
+ * get a storm of SUBSCRIBEs: past CHURN_MAX endings, each less than
+ * CHURN_WINDOW_S after the one before, the wait doubles from RETRY_MIN_S
+ * (and never drops below what the notifier asked for). */
+static uint64_t churn_floor(struct buddy *b, uint64_t s)
+{
+	uint64_t now = tmr_now(), f = RETRY_MIN_S;
+
+	if (b->churn && now - b->churn_at > (uint64_t)CHURN_WINDOW_S * 1000)
+		b->churn = 0;
+	b->churn_at = now;
+	if (++b->churn <= CHURN_MAX)
+		return s;
+	for (unsigned i = CHURN_MAX + 1; i < b->churn && f < RETRY_MAX_S; i++)
+		f *= 2;
+	if (f > RETRY_MAX_S)
+		f = RETRY_MAX_S;
+	return f > s ? f : s;
 }
 
 static bool event_is_presence(const struct sip_msg *m)
@@ -379,8 +428,8 @@ static bool event_is_presence(const struct sip_msg *m)
 
 static void on_notify(struct buddy *b, struct sip_strans *st, const struct sip_msg *req)
 {
-	struct pl state, reason;
-	uint32_t expires, retry;
+	struct substate ss;
+	int64_t wait_s;
 	char why[32];
 
 	if (!event_is_presence(req)) {
@@ -400,7 +449,7 @@ static void on_notify(struct buddy *b, struct sip_strans *st, const struct sip_m
 	}
 	sip_dialog_update_target(b->dlg, req);
 	sip_reply(st, 200, NULL, NULL, NULL, NULL);
-	parse_substate(req, &state, &expires, &reason, &retry);
+	parse_substate(req, &ss);
 	if (req->body.l && pl_caseeq_str(&req->ctype, "application/pidf+xml")) {
 		struct pidf_status ps;
 		const char *err;
@@ -412,32 +461,35 @@ static void on_notify(struct buddy *b, struct sip_strans *st, const struct sip_m
 			log_i("buddy %s: ignoring a bad presence document: %s", b->name, err);
 		}
 	}
-	if (pl_caseeq_str(&state, "terminated")) {
-		pl_strcpy(&reason, why, sizeof(why));
+	if (pl_caseeq_str(&ss.state, "terminated")) {
+		pl_strcpy(&ss.reason, why, sizeof(why));
 		b->state = SUB_TERMINATED;
 		snprintf(b->term_reason, sizeof(b->term_reason), "%s", why[0] ? why : "none");
-		log_i("buddy %s: subscription terminated (%s)", b->name, b->term_reason);
 		if (b->known) {
 			b->st.basic = PIDF_UNKNOWN;
 			b->known = false;
 			emit(b);
 		}
-		/* RFC 6665 4.1.3: what each reason asks of the subscriber */
-		if (pl_caseeq_str(&reason, "deactivated") || pl_caseeq_str(&reason, "timeout")) {
-			buddy_reset_sub(b);
-			tmr_start(&b->t_refresh, 100, retry_timer, b);
-		} else if (pl_caseeq_str(&reason, "rejected") || pl_caseeq_str(&reason, "noresource") ||
-			   pl_caseeq_str(&reason, "invariant")) {
+		buddy_reset_sub(b);
+		wait_s = resubscribe_after(&ss);
+		if (wait_s < 0) {
+			log_i("buddy %s: subscription terminated (%s); not subscribing again",
+			      b->name, b->term_reason);
 			b->gave_up = true;
-			backoff(b, RETRY_MAX_S);
-		} else {
-			backoff(b, retry ? retry : RETRY_MIN_S);
+			return;
 		}
+		wait_s = (int64_t)churn_floor(b, (uint64_t)wait_s);
+		log_i("buddy %s: subscription terminated (%s); subscribing again in %lld s",
+		      b->name, b->term_reason, (long long)wait_s);
+		b->told_wait = true;
+		tmr_start(&b->t_refresh, wait_s ? (uint64_t)wait_s * 1000 : RESUB_SOON_MS,
+			  retry_timer, b);
 		return;
 	}
-	b->state = pl_caseeq_str(&state, "pending") ? SUB_WAITING : SUB_ACTIVE;
-	if (expires) {
-		uint64_t at = expires > 60 ? (uint64_t)expires * 850 : (uint64_t)expires * 500;
+	b->state = pl_caseeq_str(&ss.state, "pending") ? SUB_WAITING : SUB_ACTIVE;
+	if (ss.expires) {
+		uint64_t at = ss.expires > 60 ? (uint64_t)ss.expires * 850
+					      : (uint64_t)ss.expires * 500;
 		if (!tmr_active(&b->t_refresh) || tmr_remaining(&b->t_refresh) > at)
 			tmr_start(&b->t_refresh, at, refresh_timer, b);
 	}
@@ -876,6 +928,7 @@ static int print_publish(struct buf *b, enum sip_tp tp, const struct sa *laddr, 
 	if (a->outbound_proxy)
 		buf_printf(b, "Route: <%s;lr>\r\n", a->outbound_proxy);
 	buf_printf(b, "Event: presence\r\nExpires: %u\r\n", p->removing ? 0 : PUB_EXPIRES);
+	p->cond = p->etag != NULL;
 	if (p->etag)
 		buf_printf(b, "SIP-If-Match: %s\r\n", p->etag);
 	if (sip_config(ua_sip(g.ua))->user_agent)
@@ -928,12 +981,20 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 		publish(p);
 		return;
 	}
-	if (code == 412) {
-		/* our entity tag is unknown there: publish the whole state anew */
+	if (code == 412 && p->cond) {
+		/* RFC 3903 4.4: our entity tag is unknown there (the state
+		 * expired, or the server restarted): publish the whole state
+		 * anew, as an initial PUBLISH without SIP-If-Match.  A 412 to
+		 * that (it had no condition to fail) is a plain failure below,
+		 * so this cannot loop. */
+		log_i("account %s: the presence server lost our publication (412); "
+		      "publishing it anew", p->acc->name);
 		free(p->etag);
 		p->etag = NULL;
 		p->dirty = true;
-		if (!p->removing)
+		if (p->removing)
+			p->removing = false; /* nothing left there to remove */
+		else
 			publish(p);
 		return;
 	}
@@ -1001,6 +1062,18 @@ enum presence_state presence_status(const char **note)
 	return g.state;
 }
 
+/* The calls answered and not ended (ringing ones do not put us on the
+ * phone).  O(calls). */
+static unsigned calls_up(void)
+{
+	unsigned n = 0;
+	LIST_FOREACH(call_list(), e) {
+		if (call_state(e->data) == CALL_ESTABLISHED)
+			n++;
+	}
+	return n;
+}
+
 /* Registered: publish; calls: on-the-phone while one is up. */
 static void on_event(const struct ev *e, void *arg)
 {
@@ -1012,18 +1085,19 @@ static void on_event(const struct ev *e, void *arg)
 			if (name && !strcmp(p->acc->name, name) && !p->etag)
 				publish(p);
 		}
-		/* subscriptions that failed while unregistered: try again now */
+		/* subscriptions that failed while unregistered: try again now
+		 * (not those a notifier told when to come back, or not to) */
 		LIST_FOREACH(&g.buddies, el) {
 			struct buddy *b = el->data;
-			if (b->state == SUB_TERMINATED && !b->gave_up)
+			if (b->state == SUB_TERMINATED && !b->gave_up && !b->told_wait)
 				subscribe(b);
 		}
 		return;
 	}
 	if (!strcmp(e->name, "call-answered") || !strcmp(e->name, "call-ended")) {
-		bool on = !strcmp(e->name, "call-answered");
-		if (!on)
-			on = call_count() > 1; /* still on the phone if another call is up */
+		/* the call that ended is already CALL_ENDED: any call still
+		 * up keeps us on the phone */
+		bool on = !strcmp(e->name, "call-answered") || calls_up() > 0;
 		if (on != g.on_phone) {
 			g.on_phone = on;
 			publish_all();

@@ -1,12 +1,16 @@
 /* presence.h: presence (RFC 6665, RFC 3856, RFC 3863, RFC 3903).
  *
  * Watching: each buddy is SUBSCRIBEd to (Event: presence, PIDF), the
- * subscription refreshed before it expires and made again, with backoff,
- * after it ends or fails; every NOTIFY updates the buddy and emits a
- * "presence" event.
+ * subscription refreshed before it expires and made again after it fails
+ * (with backoff) or ends: at once after reason=deactivated or timeout,
+ * after retry-after for probation, giveup or another reason, never after
+ * rejected, noresource or invariant (RFC 6665 4.1.3); every NOTIFY
+ * updates the buddy and emits a "presence" event (a malformed PIDF is
+ * logged and changes nothing).
  * Publishing: our own status goes to the presence server by PUBLISH
- * (SIP-ETag refreshes, 412 recovery), and on-the-phone is added while a
- * call is up.
+ * (RFC 3903: refreshes with SIP-If-Match and no body; a 412 makes it
+ * publish the whole state anew), and on-the-phone is added while a call
+ * is up.
  * Serving: with no presence server (direct mode), sipterm answers
  * SUBSCRIBE for its own presence, keeps its watchers and NOTIFYs them on
  * every change; other event packages get 489. */
