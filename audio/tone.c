@@ -24,6 +24,7 @@ CAD(cad_busy, true, 500, 500);
 CAD(cad_congestion, true, 250, 250);
 CAD(cad_waiting, false, 200, 200, 200);
 CAD(cad_dtmf, false, 100);
+CAD(cad_ringing, true, 400, 200, 400, 2000);
 
 #define TONE_HZ 425.0
 #define TONE_AMP 8000.0        /* about -12 dBFS */
@@ -88,10 +89,15 @@ int tone_start(struct tone *t, enum tone_kind kind, char digit)
 			return EINVAL;
 		t->cad = &cad_dtmf;
 		break;
+	case TONE_RINGING:
+		t->cad = &cad_ringing;
+		r = 400;
+		c = 450;
+		break;
 	default:
 		return EINVAL;
 	}
-	if (kind == TONE_DTMF) {
+	if (kind == TONE_DTMF || kind == TONE_RINGING) {
 		t->f1 = r;
 		t->f2 = c;
 		t->amp = DTMF_AMP;

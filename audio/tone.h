@@ -26,6 +26,7 @@ enum tone_kind {
 	TONE_CONGESTION,
 	TONE_WAITING,
 	TONE_DTMF,
+	TONE_RINGING,          /* a call rings here: 400+450 Hz, double ring */
 };
 
 struct tone {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "audio/tone.h"
 #include "call.h"
 #include "event.h"
 #include "log.h"
@@ -34,6 +35,8 @@
 #define MIN_SE 90          /* RFC 4028: the shortest session interval */
 #define MAX_REDIRECTS 3
 #define CANCEL_GUARD_MS 32000
+#define WAITING_EVERY_MS 10000 /* the call waiting tone again */
+#define BUSY_TONE_MS 3000      /* how long a busy callee is heard */
 
 struct call {
 	struct le le;
@@ -62,6 +65,7 @@ struct call {
 	uint32_t reinv_cseq;
 	/* timers */
 	struct tmr t_answer, t_glare, t_guard, t_maxdur, t_session;
+	struct tmr t_tone;         /* call waiting repeats; the busy tone's end */
 	uint32_t se;               /* session interval (s), 0 = none */
 	uint32_t se_asked, min_se; /* what our INVITE asks; a 422's Min-SE */
 	bool se_refresher;         /* we refresh */
@@ -120,6 +124,7 @@ static struct call *call_new(struct account *acc, bool outgoing)
 	tmr_init(&c->t_guard);
 	tmr_init(&c->t_maxdur);
 	tmr_init(&c->t_session);
+	tmr_init(&c->t_tone);
 	list_append(&g.calls, &c->le, c);
 	return c;
 }
@@ -131,6 +136,7 @@ static void call_destroy(struct call *c)
 	tmr_cancel(&c->t_guard);
 	tmr_cancel(&c->t_maxdur);
 	tmr_cancel(&c->t_session);
+	tmr_cancel(&c->t_tone);
 	sip_request_abandon(c->inv);
 	sip_request_abandon(c->reinv);
 	sip_request_abandon(c->info);
@@ -328,6 +334,16 @@ static int media_new(struct call *c, const struct sa *bind)
 /* ------------------------------------------------------------------ */
 /* the end */
 
+static void start_media(struct call *c);
+
+static void busy_done(void *arg)
+{
+	struct call *c = arg;
+
+	media_stop(c->media);
+	loop_reap(call_reap, c);
+}
+
 static void call_end(struct call *c, uint16_t status, const char *reason, const char *by)
 {
 	struct ev *e;
@@ -345,15 +361,26 @@ static void call_end(struct call *c, uint16_t status, const char *reason, const 
 	ev_str(e, "peer", call_peer(c));
 	ev_bool(e, "answered", c->t_established != 0);
 	ev_emit(e);
-	if (c->media)
-		media_stop(c->media);
+	tmr_cancel(&c->t_tone);
 	/* an INVITE still waiting for its CANCEL to take effect keeps the
 	 * call (ended, out of every list the user sees) until its final
-	 * response, so that a late 2xx still gets its ACK and BYE */
-	if (!(c->inv && c->canceling))
-		loop_reap(call_reap, c);
-	else
+	 * response, so that a late 2xx still gets its ACK and BYE; a busy
+	 * callee is heard for a while (with local tones) */
+	if (c->inv && c->canceling) {
+		if (c->media)
+			media_stop(c->media);
 		tmr_start(&c->t_guard, CANCEL_GUARD_MS, zombie_timeout, c);
+	} else if (c->outgoing && (status == 486 || status == 600) && c->media &&
+		   media_tones(c->media)) {
+		media_hush(c->media, true);
+		media_tone(c->media, TONE_BUSY, 0, true);
+		start_media(c);
+		tmr_start(&c->t_tone, BUSY_TONE_MS, busy_done, c);
+	} else {
+		if (c->media)
+			media_stop(c->media);
+		loop_reap(call_reap, c);
+	}
 	/* keep the object out of lookups from now on */
 	tmr_cancel(&c->t_answer);
 	tmr_cancel(&c->t_glare);
@@ -870,6 +897,39 @@ static int answer_after_hdr(const struct sip_msg *m)
 	return -1;
 }
 
+/* Local tones for a call ringing here: the call waiting tone in the call
+ * being talked in (again every WAITING_EVERY_MS while this one rings),
+ * else the ring through this call's own device, which sends nothing
+ * until the call is answered.  One ring at a time. */
+static void ring_again(void *arg);
+
+static void ring_here(struct call *c)
+{
+	LIST_FOREACH(&g.calls, e) {
+		struct call *o = e->data;
+		if (o == c || o->state == CALL_ENDED)
+			continue;
+		if (o->state == CALL_ESTABLISHED && !o->local_hold && o->media) {
+			media_tone(o->media, TONE_WAITING, 0, false);
+			tmr_start(&c->t_tone, WAITING_EVERY_MS, ring_again, c);
+			return;
+		}
+		if (o->state == CALL_INCOMING && o->media_started)
+			return; /* that one rings already */
+	}
+	media_hush(c->media, true);
+	media_tone(c->media, TONE_RINGING, 0, true);
+	start_media(c);
+}
+
+static void ring_again(void *arg)
+{
+	struct call *c = arg;
+
+	if (c->state == CALL_INCOMING)
+		ring_here(c);
+}
+
 static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 		      const struct sip_msg *req, const struct sip_rx *rx, void *arg)
 {
@@ -957,6 +1017,8 @@ static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 		after = g.pol.answer_after;
 	if (after >= 0)
 		tmr_start(&c->t_answer, (uint64_t)after * 1000, auto_answer, c);
+	if (after != 0 && media_tones(c->media))
+		ring_here(c);
 	return true;
 }
 
@@ -969,6 +1031,9 @@ int call_answer(struct call *c)
 	if (!c || c->state != CALL_INCOMING || !c->st)
 		return EINVAL;
 	tmr_cancel(&c->t_answer);
+	tmr_cancel(&c->t_tone);
+	media_tone(c->media, TONE_NONE, 0, false);
+	media_hush(c->media, false);
 	req = sip_strans_req(c->st);
 	buf_init(&sdp, SIP_MAX_MSG_SIZE);
 	buf_init(&hdrs, 4096);
@@ -1317,6 +1382,8 @@ static void send_info(struct call *c)
 	if (c->info || !c->info_n || c->state != CALL_ESTABLISHED)
 		return;
 	snprintf(body, sizeof(body), "Signal=%c\r\nDuration=160\r\n", c->info_q[0]);
+	if (c->media && media_tones(c->media))
+		media_tone(c->media, TONE_DTMF, c->info_q[0], false);
 	memmove(c->info_q, c->info_q + 1, --c->info_n);
 	dlg_send(c, &c->info, "INFO", ++c->dlg->lseq, NULL, "application/dtmf-relay", body,
 		 false, on_info_resp);

@@ -68,8 +68,14 @@ struct media {
 	struct dsp *dsp;               /* echo cancelling, noise, gain (device rate) */
 	bool card;                     /* the device is a sound card */
 	float level_in, level_out;     /* dBFS of the last frames, for "audio level" */
-	bool started, mute, ringback;
+	bool started, mute;
+	/* a local tone into the speaker (tone.c): over the far end's audio
+	 * (ringback, ringing, busy) or mixed into it (call waiting, DTMF) */
 	struct tone tone;
+	enum tone_kind tone_kind;
+	char tone_digit;
+	bool tone_over;
+	bool hush;                /* send nothing: ringing here, or busy */
 	uint32_t tx_ts;
 	bool tx_marker;
 	/* DTMF out */
@@ -105,7 +111,7 @@ void media_cfg_default(struct media_cfg *cfg)
 	cfg->port_min = 16384;
 	cfg->port_max = 32767;
 	cfg->ptime = 20;
-	cfg->aec = cfg->ns = cfg->agc = -1;
+	cfg->aec = cfg->ns = cfg->agc = cfg->tones = -1;
 }
 
 static const char *const media_keys[] = {
@@ -114,7 +120,7 @@ static const char *const media_keys[] = {
 };
 
 static const char *const audio_keys[] = {
-	"aec", "aec_tail_ms", "aec_delay_ms", "ns", "ns_level", "agc", "agc_level", NULL,
+	"aec", "aec_tail_ms", "aec_delay_ms", "ns", "ns_level", "agc", "agc_level", "tones", NULL,
 };
 
 static int tristate(const struct conf *c, const struct conf_sect *s, const char *key, int *out,
@@ -161,7 +167,8 @@ static int audio_from_conf(struct media_cfg *cfg, const struct conf *c, char *er
 	if ((rc = conf_check_keys(c, s, audio_keys, err, errsz)) ||
 	    (rc = tristate(c, s, "aec", &cfg->aec, err, errsz)) ||
 	    (rc = tristate(c, s, "ns", &cfg->ns, err, errsz)) ||
-	    (rc = tristate(c, s, "agc", &cfg->agc, err, errsz)))
+	    (rc = tristate(c, s, "agc", &cfg->agc, err, errsz)) ||
+	    (rc = tristate(c, s, "tones", &cfg->tones, err, errsz)))
 		return rc;
 	if ((rc = conf_get_u32(c, s, "aec_tail_ms", 20, 1000, &cfg->aec_tail_ms, err, errsz)) &&
 	    rc != ENOENT)
@@ -364,6 +371,8 @@ static void send_dtmf(struct media *m)
 		if (!m->dtmf_n)
 			return;
 		ev = dtmf_event_from_char(m->dtmf_q[0]);
+		if (ev >= 0 && media_tones(m))
+			media_tone(m, TONE_DTMF, m->dtmf_q[0], false); /* what we send, heard */
 		memmove(m->dtmf_q, m->dtmf_q + 1, --m->dtmf_n);
 		if (ev < 0 || dtmf_tx_start(&m->dtx, (uint8_t)ev, m->tx_ts,
 					    m->neg.rate ? m->neg.rate : 8000, DTMF_MS, 10))
@@ -531,6 +540,25 @@ static float level(const int16_t *s, size_t n)
 	return e < 1 ? -96.0f : (float)(10.0 * log10(e / (32768.0 * 32768.0)));
 }
 
+static void restart_tone(struct media *m, uint32_t rate)
+{
+	tone_init(&m->tone, rate);
+	if (tone_start(&m->tone, m->tone_kind, m->tone_digit))
+		m->tone_kind = TONE_NONE;
+}
+
+static void mix_tone(struct media *m, int16_t *out, size_t n)
+{
+	int16_t t[MAX_FRAME];
+
+	memset(t, 0, n * sizeof(*t));
+	tone_fill(&m->tone, t, n);
+	for (size_t i = 0; i < n; i++) {
+		int32_t v = (int32_t)out[i] + t[i];
+		out[i] = (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
+	}
+}
+
 static void on_frame(struct audio_dev *d, void *arg)
 {
 	struct media *m = arg;
@@ -561,9 +589,12 @@ static void on_frame(struct audio_dev *d, void *arg)
 		} else {
 			memcpy(cin, in, nc * sizeof(*cin));
 		}
-		send_frame(m, cin, nc);
+		if (!m->hush)
+			send_frame(m, cin, nc);
 		/* peer -> speaker */
-		if (m->ringback) {
+		if (m->tone_kind && m->tone.srate != audio_dev_rate(d))
+			restart_tone(m, audio_dev_rate(d));
+		if (m->tone_kind && m->tone_over) {
 			tone_fill(&m->tone, out, n);
 		} else {
 			play_frame(m, cout, nc);
@@ -571,7 +602,11 @@ static void on_frame(struct audio_dev *d, void *arg)
 				convert(m->up, cout, nc, out, n);
 			else
 				memcpy(out, cout, n * sizeof(*out));
+			if (m->tone_kind)
+				mix_tone(m, out, n);
 		}
+		if (m->tone_kind && !tone_active(&m->tone))
+			m->tone_kind = TONE_NONE; /* a tone without repeat ended */
 		if (m->dsp)
 			dsp_playback(m->dsp, out);
 		ring_push(pb, out);
@@ -1052,13 +1087,40 @@ int media_play(struct media *m, const char *path, char *err, size_t errsz)
 	return 0;
 }
 
+void media_tone(struct media *m, int kind, char digit, bool over)
+{
+	enum tone_kind k = (enum tone_kind)kind;
+
+	if (k == TONE_NONE || k != m->tone_kind || digit != m->tone_digit ||
+	    over != m->tone_over || k == TONE_WAITING || k == TONE_DTMF) {
+		m->tone_kind = k;
+		m->tone_digit = digit;
+		m->tone_over = over;
+		if (kind)
+			restart_tone(m, m->dev ? audio_dev_rate(m->dev) : 8000);
+	}
+}
+
 void media_ringback(struct media *m, bool on)
 {
-	if (on && !m->ringback) {
-		tone_init(&m->tone, m->dev ? audio_dev_rate(m->dev) : 8000);
-		tone_start(&m->tone, TONE_RINGBACK, 0);
-	}
-	m->ringback = on;
+	if (on)
+		media_tone(m, TONE_RINGBACK, 0, true);
+	else if (m->tone_kind == TONE_RINGBACK)
+		media_tone(m, TONE_NONE, 0, false);
+}
+
+void media_hush(struct media *m, bool on)
+{
+	if (m->hush && !on)
+		m->tx_marker = true; /* a new talkspurt */
+	m->hush = on;
+}
+
+bool media_tones(const struct media *m)
+{
+	if (m->cfg->tones >= 0)
+		return m->cfg->tones;
+	return !strcmp(m->cfg->audio, "auto") || !strncmp(m->cfg->audio, "portaudio", 9);
 }
 
 void media_mute(struct media *m, bool on)

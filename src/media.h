@@ -36,6 +36,8 @@ struct media_cfg {
 	/* voice processing: -1 = the device's default (echo cancelling on
 	 * for a sound card, everything off for file and null devices) */
 	int aec, ns, agc;
+	int tones;               /* local ringing, busy, waiting, DTMF tones; -1:
+	                          * on with a sound card */
 	uint32_t aec_tail_ms, aec_delay_ms;
 	int ns_db;
 	uint32_t agc_level;
@@ -79,6 +81,18 @@ int media_process_answer(struct media *m, const struct pl *answer);
 int media_start(struct media *m);
 void media_stop(struct media *m);
 void media_ringback(struct media *m, bool on);
+/* A local tone into the speaker at the device's rate: kind is an enum
+ * tone_kind of audio/tone.h (an int here: curses' term.h makes "tone" a
+ * macro in the files that include both).  over: instead of the far end's
+ * audio (ringing, busy); else mixed into it (call waiting, DTMF
+ * feedback).  TONE_NONE stops it; waiting and DTMF start again each time. */
+void media_tone(struct media *m, int kind, char digit, bool over);
+/* Send no audio while on: a call ringing here plays its ring through the
+ * device before it is answered, an ended one its busy tone. */
+void media_hush(struct media *m, bool on);
+/* Whether local tones are wanted: [audio] tones, by default on when the
+ * audio is a sound card (auto or portaudio). */
+bool media_tones(const struct media *m);
 int media_record(struct media *m, const char *path);
 int media_play(struct media *m, const char *path, char *err, size_t errsz);
 void media_mute(struct media *m, bool on);

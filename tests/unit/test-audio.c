@@ -1324,6 +1324,18 @@ static void test_tone_busy_waiting(void **state)
 	assert_true(energy(buf + 3200, 3200) == 0);
 	assert_true(energy(buf + 6400, 3200) > 1e7);
 	assert_true(energy(buf + 9600, 16000 - 3200) == 0);
+
+	/* ringing at 8 kHz: 0.4 on, 0.2 off, 0.4 on, 2 s off, again */
+	tone_init(&t, 8000);
+	assert_int_equal(tone_start(&t, TONE_RINGING, 0), 0);
+	assert_true(tone_fill(&t, buf, 8000 * 6));
+	for (int k = 0; k < 2; k++) {
+		const int16_t *p = buf + k * 3 * 8000;
+		assert_true(energy(p, 3200) > 1e7);
+		assert_true(energy(p + 3200, 1600) == 0);
+		assert_true(energy(p + 4800, 3200) > 1e7);
+		assert_true(energy(p + 8000, 16000) == 0);
+	}
 }
 
 static void test_tone_dtmf(void **state)
