@@ -61,6 +61,7 @@ struct call {
 	/* re-INVITE */
 	struct sip_request *reinv;
 	bool local_hold, remote_hold;
+	bool muted;                /* the microphone is off (call_mute) */
 	bool want_hold;
 	uint32_t reinv_cseq;
 	/* timers */
@@ -274,6 +275,8 @@ static void emit_stats(struct call *c)
 	ev_int(e, "late", (long long)s.late);
 	ev_int(e, "dup", (long long)s.dup);
 	ev_int(e, "concealed", (long long)s.concealed);
+	ev_int(e, "underruns", (long long)s.underruns);
+	ev_int(e, "overruns", (long long)s.overruns);
 	ev_emit(e);
 }
 
@@ -327,8 +330,12 @@ static int media_new(struct call *c, const struct sa *bind)
 {
 	struct media_handlers h = { media_dtmf_cb, media_dead_cb, media_stats_cb,
 				    media_audio_error_cb, c };
-	return media_alloc(&c->media, &g.mcfg, c->acc ? c->acc->codecs : NULL, bind, c->peer,
-			   &h);
+	int err = media_alloc(&c->media, &g.mcfg, c->acc ? c->acc->codecs : NULL, bind, c->peer,
+			      &h);
+
+	if (!err && c->muted)
+		media_mute(c->media, true);
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1477,8 +1484,16 @@ struct media_cfg *call_media_cfg(void)
 
 void call_mute(struct call *c, bool on)
 {
-	if (c && c->media)
+	if (!c)
+		return;
+	c->muted = on;
+	if (c->media)
 		media_mute(c->media, on);
+}
+
+bool call_muted(const struct call *c)
+{
+	return c && c->muted;
 }
 
 /* Hang up in whatever state: CANCEL, reject, or BYE. */

@@ -45,6 +45,7 @@ int call_hangup(struct call *c, uint16_t code, const char *reason);
 int call_hold(struct call *c, bool hold);
 int call_dtmf(struct call *c, const char *digits, bool info);
 void call_mute(struct call *c, bool on);
+bool call_muted(const struct call *c);
 int call_record(struct call *c, const char *path);
 int call_use_device(struct call *c, const char *spec);
 void call_levels(const struct call *c, float *in, float *out);

@@ -17,8 +17,9 @@
 #define PEER_MAX 512
 
 /* A buddy (of the configuration or added by "buddy add"): its URI, and
- * the account its [buddy NAME] section names. */
-static const char *buddy_uri(const char *name, struct account **acc)
+ * the account its [buddy NAME] section names (msg, chat and call take
+ * buddies' names). */
+const char *cmd_buddy_uri(const char *name, struct account **acc)
 {
 	const char *uri = presence_buddy_uri(name);
 	const struct conf_sect *s;
@@ -43,7 +44,7 @@ static int bad_address(struct cmd_ctx *ctx, const char *cmd, const char *what,
 int cmd_msg(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct account *acc = ua_account_default(app.ua);
-	const char *to = buddy_uri(argv[1], &acc);
+	const char *to = cmd_buddy_uri(argv[1], &acc);
 	char peer[PEER_MAX];
 	uint64_t id;
 	int err;
@@ -109,7 +110,7 @@ static int resolve(struct cmd_ctx *ctx, const char *cmd, const char *name, char 
 		   size_t size)
 {
 	struct account *acc = ua_account_default(app.ua);
-	const char *uri = buddy_uri(name, &acc);
+	const char *uri = cmd_buddy_uri(name, &acc);
 	struct peers q;
 	bool addr;
 

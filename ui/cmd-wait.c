@@ -4,14 +4,16 @@
  *   wait call-answered 30
  * cannot miss an answer that came before the wait started: a wait takes
  * the first matching event after the one its previous wait consumed.
- * Waiting for a call event ends early, with the call's SIP status mapped
- * to an exit status, when the call ends instead; waiting for
+ * Waiting for a call event (not call-incoming) ends early, with the
+ * call's SIP status mapped to an exit status, when the call it is about
+ * (the current one, else the newest) ends instead; waiting for
  * "registered" ends early on "registration-failed". */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "event.h"
 #include "loop.h"
 #include "ua.h"
@@ -31,6 +33,8 @@ struct waiter {
 	struct tmr t;
 	unsigned secs;
 	unsigned ms;
+	unsigned call;          /* the call a call event wait is about (see about) */
+	bool live;              /* ... a live call: only its end counts; else any newer */
 	struct waiter *next;
 };
 
@@ -46,9 +50,41 @@ const char *const cmd_wait_events[] = {
 	NULL,
 };
 
+/* Waits that the end of their call cuts short: call-ringing, -answered,
+ * -held...  Not call-incoming, which waits for a call yet to come. */
 static bool is_call_event(const char *name)
 {
-	return !strncmp(name, "call-", 5) && strcmp(name, "call-ended") != 0;
+	return !strncmp(name, "call-", 5) && strcmp(name, "call-ended") != 0 &&
+	       strcmp(name, "call-incoming") != 0;
+}
+
+/* Which call a wait for a call event is about: the current call (the one
+ * commands without an id act on), else the newest one known, even ended
+ * (a call that failed before the wait began).  The end of an older call
+ * (hung up before "call" placed the next one) does not end the wait. */
+static void about(struct waiter *w)
+{
+	struct call *c = call_current();
+	unsigned newest = 0;
+
+	if (c) {
+		w->call = call_id(c);
+		w->live = true;
+		return;
+	}
+	LIST_FOREACH(call_list(), e) {
+		unsigned id = call_id(e->data);
+		if (id > newest)
+			newest = id;
+	}
+	for (unsigned i = hist_next > HISTORY ? hist_next - HISTORY : 0; i < hist_next; i++) {
+		long long id;
+		if (hist[i % HISTORY] && ev_get_int(hist[i % HISTORY], "call", &id) &&
+		    id > (long long)newest && id <= (long long)~0u)
+			newest = (unsigned)id;
+	}
+	w->call = newest;
+	w->live = false;
 }
 
 static void waiter_unlink(struct waiter *w)
@@ -78,6 +114,10 @@ static int settles(const struct waiter *w, const struct ev *e)
 	if (!strcmp(e->name, w->event))
 		return EXIT_OK;
 	if (is_call_event(w->event) && !strcmp(e->name, "call-ended")) {
+		long long id = 0;
+		ev_get_int(e, "call", &id);
+		if (w->live ? id != (long long)w->call : id < (long long)w->call)
+			return -1;
 		ev_get_int(e, "status", &status);
 		cmd_error(w->ctx, 0, "wait %s: the call ended (%lld %s)", w->event, status,
 			  ev_get(e, "reason") ? ev_get(e, "reason") : "");
@@ -110,15 +150,20 @@ static void on_event(const struct ev *e, void *arg)
 	}
 }
 
+/* The command layer starts following events (main calls it once). */
 void cmd_wait_init(void)
 {
+	cmd_call_init();
 	if (!sink_on)
 		ev_sink_add(on_event, NULL);
 	sink_on = true;
 }
 
+/* The command layer closes: pending waits (and calls waiting for a
+ * registration) fail. */
 void cmd_wait_close(void)
 {
+	cmd_call_close();
 	while (waiters)
 		waiter_done(waiters, EXIT_FAIL);
 	for (unsigned i = 0; i < HISTORY; i++) {
@@ -180,6 +225,7 @@ int cmd_wait(struct cmd_ctx *ctx, int argc, char **argv)
 					 "wait: unknown event '%s' (see EVENTS in sipterm(1))", argv[1]);
 		}
 		snprintf(w->event, sizeof(w->event), "%s", argv[1]);
+		about(w);
 		ms = 60000;
 		if (argc > 2 && !parse_secs(argv[2], &ms)) {
 			free(w);

@@ -24,9 +24,10 @@ const struct cmd_entry cmd_table[] = {
 	  "List the buddies with their presence and subscription state.", cmd_buddies, 0 },
 	{ "buddy", NULL, 2, 3, "buddy add URI [NAME] | buddy remove NAME",
 	  "Watch someone's presence (kept across runs), or stop.", cmd_buddy, 0 },
-	{ "call", "dial", 1, 1, "call URI|USER|NUMBER|echo",
-	  "Call sip:user@host, user@host, a user or number at the account's domain, or the "
-	  "built-in echo service (echo) to hear yourself.",
+	{ "call", "dial", 1, 1, "call URI|USER|NUMBER|BUDDY|echo",
+	  "Call sip:user@host, user@host, a user or number at the account's domain, a buddy "
+	  "by name, or the built-in echo service (echo) to hear yourself.  While the account "
+	  "is still registering, the call waits for it (at most 10 s).",
 	  cmd_call, 0 },
 	{ "calls", NULL, 0, 0, "calls", "List the calls with their state and media figures.",
 	  cmd_calls, 0 },

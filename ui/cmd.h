@@ -13,6 +13,7 @@
 #define CMD_MAX_ARGS 32
 
 struct cmd_ctx;
+struct account;
 
 /* Where a command came from: it prints the replies. */
 struct cmd_src {
@@ -92,6 +93,13 @@ int cmd_record(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_play(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_set(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_get(struct cmd_ctx *ctx, int argc, char **argv);
+
+/* a buddy's URI by name, and the account its [buddy] section names */
+const char *cmd_buddy_uri(const char *name, struct account **acc);
+/* "call" follows registrations; at the end, calls still waiting for one
+ * fail (ui/cmd-call.c; run by cmd_wait_init and cmd_wait_close) */
+void cmd_call_init(void);
+void cmd_call_close(void);
 
 /* event history for "wait EVENT" (ui/cmd-wait.c) */
 extern const char *const cmd_wait_events[];

@@ -35,9 +35,12 @@ struct client {
 	struct le le;
 	int fd;
 	struct buf in, out;
-	struct buf reply;       /* the reply being built */
+	struct buf reply;       /* the reply's data lines being built */
+	struct buf err;         /* its error message, if any (the first one) */
 	struct cmd_ctx ctx;
 	bool running;           /* a command is executing or pending */
+	bool in_run;            /* inside cmd_run: a reply now is synchronous */
+	bool reply_ready;       /* a finished reply waits for the kick */
 	bool eof;               /* the client shut down its side: finish, then close */
 	bool closing;
 	struct tmr kick;
@@ -62,6 +65,7 @@ static void client_free(struct client *c)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->reply);
+	buf_free(&c->err);
 	free(c);
 }
 
@@ -112,16 +116,18 @@ static void send_text(struct client *c, const char *s, size_t n)
 	flush_out(c);
 }
 
-/* One line of output; newlines inside become separate data lines. */
+/* One line of output; newlines inside become separate data lines.  An
+ * error is kept apart: its one line ends the reply (see done). */
 static void out(struct cmd_ctx *ctx, bool ok, const char *line)
 {
 	struct client *c = ctx->arg;
 	if (!ok) {
-		/* the error line ends the reply (see done) */
-		buf_reset(&c->reply);
-		buf_printf(&c->reply, "error %s\n", line);
-		c->reply.err = 0;
-		ctx->status = ctx->status ? ctx->status : EXIT_FAIL;
+		/* the first error is the cause; one line, whatever it holds */
+		if (c->err.len)
+			return;
+		for (const char *p = line; *p; p++)
+			buf_putc(&c->err, *p == '\n' || *p == '\r' ? ' ' : *p);
+		c->err.err = 0;
 		return;
 	}
 	for (const char *p = line;;) {
@@ -136,22 +142,48 @@ static void out(struct cmd_ctx *ctx, bool ok, const char *line)
 	}
 }
 
-static void kick(void *arg)
+/* The finished reply, written whole: an event never splits it. */
+static void send_reply(struct client *c)
 {
-	client_step(arg);
+	if (!c->reply_ready)
+		return;
+	c->reply_ready = false;
+	send_text(c, c->reply.p ? c->reply.p : "", c->reply.len);
+	buf_reset(&c->reply);
+	buf_reset(&c->err);
+	c->running = false;
 }
 
+static void kick(void *arg)
+{
+	struct client *c = arg;
+	send_reply(c);
+	client_step(c);
+}
+
+/* A command finished.  A synchronous reply goes out now; one that ends a
+ * wait goes out from the loop, after the event that ended it (the event
+ * sinks run after this one), so "wait EVENT" is answered event first. */
 static void done(struct cmd_ctx *ctx, int status)
 {
 	struct client *c = ctx->arg;
 
-	if (status && !(c->reply.len >= 6 && !strncmp(c->reply.p, "error ", 6)))
-		buf_printf(&c->reply, "error failed (status %d)\n", status);
-	else if (!status)
+	if (status || c->err.len) {
+		if (c->err.len)
+			buf_printf(&c->reply, "error %.*s\n", (int)c->err.len, c->err.p);
+		else
+			buf_printf(&c->reply, "error failed (status %d)\n", status);
+	} else {
 		buf_puts(&c->reply, "ok\n");
-	send_text(c, c->reply.p, c->reply.len);
-	buf_reset(&c->reply);
-	c->running = false;
+	}
+	if (c->reply.err) {
+		/* a reply too long to hold: say so rather than cut it */
+		buf_reset(&c->reply);
+		buf_puts(&c->reply, "error the reply is too long\n");
+	}
+	c->reply_ready = true;
+	if (c->in_run)
+		send_reply(c);
 	tmr_start(&c->kick, 0, kick, c);
 }
 
@@ -179,7 +211,10 @@ static void client_step(struct client *c)
 		buf_consume(&c->in, n + 1);
 		c->running = true;
 		buf_reset(&c->reply);
+		buf_reset(&c->err);
+		c->in_run = true;
 		cmd_run(&c->ctx, line); /* done() runs now or later */
+		c->in_run = false;
 	}
 	if (c->eof && !c->running)
 		flush_out(c);
@@ -240,6 +275,7 @@ static void on_accept(int fd, int events, void *arg)
 	buf_init(&c->in, MAX_IN);
 	buf_init(&c->out, MAX_OUT);
 	buf_init(&c->reply, MAX_OUT);
+	buf_init(&c->err, 4096);
 	c->ctx.src = &ctrl_src;
 	c->ctx.arg = c;
 	c->ctx.where = "ctrl";

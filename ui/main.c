@@ -152,7 +152,8 @@ static void on_signal(int sig, void *arg)
 	}
 	if (sig == SIGINT)
 		sigint_seen = true;
-	log_i("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "interrupt");
+	log_i("%s: shutting down",
+	      sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "interrupt");
 	app_quit(0);
 }
 
@@ -443,6 +444,7 @@ int main(int argc, char **argv)
 	calllog_open(NULL);
 	loop_signal(SIGINT, on_signal, NULL);
 	loop_signal(SIGTERM, on_signal, NULL);
+	loop_signal(SIGHUP, on_signal, NULL); /* the TUI takes it over */
 	/* the terminal UI, unless asked not to or there is no terminal */
 	if (!app.headless && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
 		if (!audio_given)
@@ -469,7 +471,7 @@ int main(int argc, char **argv)
 	presence_start();
 
 	if (nexec || script_file) {
-		script = script_new(script_file ? script_file : "-e", script_done, NULL);
+		script = script_new("-e", script_done, NULL);
 		for (int i = 0; i < nexec; i++)
 			script_add(script, execs[i]);
 		if (script_file && (rc = script_read_file(script, script_file))) {

@@ -19,6 +19,7 @@
 
 struct line {
 	char *text;
+	char *src;              /* the file it came from, or NULL: the script's name */
 	unsigned no;
 };
 
@@ -97,20 +98,21 @@ struct script *script_new(const char *name, script_done_h *h, void *arg)
 	return s;
 }
 
-static void add_line(struct script *s, const char *text, unsigned no)
+static void add_line(struct script *s, const char *text, const char *src, unsigned no)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->lines = xrealloc(s->lines, s->cap * sizeof(*s->lines));
 	}
 	s->lines[s->n].text = xstrdup(text);
+	s->lines[s->n].src = src ? xstrdup(src) : NULL;
 	s->lines[s->n].no = no;
 	s->n++;
 }
 
 void script_add(struct script *s, const char *line)
 {
-	add_line(s, line, ++s->lineno);
+	add_line(s, line, NULL, ++s->lineno);
 }
 
 int script_read_file(struct script *s, const char *path)
@@ -126,7 +128,7 @@ int script_read_file(struct script *s, const char *path)
 		char *nl = strchr(p, '\n');
 		if (nl)
 			*nl = '\0';
-		add_line(s, p, ++no);
+		add_line(s, p, path, ++no);
 		p = nl ? nl + 1 : NULL;
 	}
 	free(text);
@@ -150,7 +152,7 @@ static void fd_read(int fd, int events, void *arg)
 		s->eof = true;
 		if (s->in.len) {
 			buf_putc(&s->in, '\0');
-			add_line(s, s->in.p, ++s->lineno);
+			add_line(s, s->in.p, NULL, ++s->lineno);
 			buf_reset(&s->in);
 		}
 	} else if (buf_append(&s->in, tmp, (size_t)n)) {
@@ -163,7 +165,7 @@ static void fd_read(int fd, int events, void *arg)
 		if (!nl)
 			break;
 		*nl = '\0';
-		add_line(s, s->in.p, ++s->lineno);
+		add_line(s, s->in.p, NULL, ++s->lineno);
 		buf_consume(&s->in, (size_t)(nl - s->in.p) + 1);
 	}
 	if (s->started && !s->ctx.pending)
@@ -186,7 +188,7 @@ static void step(struct script *s)
 	while (!s->stopped && !s->ctx.pending && s->next < s->n) {
 		struct line *l = &s->lines[s->next++];
 		int rc;
-		snprintf(s->where, sizeof(s->where), "%s:%u", s->name, l->no);
+		snprintf(s->where, sizeof(s->where), "%s:%u", l->src ? l->src : s->name, l->no);
 		s->ctx.where = s->where;
 		rc = cmd_run(&s->ctx, l->text);
 		if (rc && !s->ctx.pending) {
@@ -214,8 +216,10 @@ void script_free(struct script *s)
 	tmr_cancel(&s->kick);
 	if (s->fd >= 0)
 		loop_fd_del(s->fd);
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
 		free(s->lines[i].text);
+		free(s->lines[i].src);
+	}
 	free(s->lines);
 	buf_free(&s->in);
 	free(s->name);

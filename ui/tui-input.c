@@ -4,8 +4,11 @@
  * redisplay draws into curses instead of the terminal.  Readline keeps
  * its keymaps (Emacs or vi from ~/.inputrc), history
  * ($XDG_DATA_HOME/sipterm/history) and completion (commands, call ids,
- * accounts, recent peers); the hotkeys are readline bindings on function
- * keys, so they never take a key that types text. */
+ * accounts, buddies, chat peers, recent peers); the hotkeys are readline
+ * bindings on function keys, so they never take a key that types text.
+ * Typing in a chat window tells the peer (RFC 3994): "active" while the
+ * line holds text, "idle" once it is emptied or after COMPOSE_IDLE_MS
+ * without a key. */
 #include <curses.h>
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +27,8 @@
 #include "calllog.h"
 #include "im.h"
 #include "loop.h"
+#include "presence.h"
+#include "tmr.h"
 #include "ua.h"
 #include "ui/app.h"
 #include "ui/cmd.h"
@@ -31,12 +36,15 @@
 #include "xmalloc.h"
 
 #define PROMPT "sipterm> "
+#define COMPOSE_IDLE_MS 15000   /* RFC 3994 3.2: idle after 15 s without typing */
 
 static struct {
 	bool on;
 	int input;              /* the byte readline reads next */
 	bool input_avail;
 	char hist[1100];
+	char *composing;        /* the peer told "active", until told "idle" */
+	struct tmr t_compose;   /* "idle" after COMPOSE_IDLE_MS without a key */
 } g;
 
 /* ------------------------------------------------------------------ */
@@ -64,7 +72,8 @@ static void free_cmd(void *arg)
 
 static void cmd_done(struct cmd_ctx *ctx, int status)
 {
-	(void)status;
+	if (!status)
+		tui_redraw(); /* e.g. "muted" in the calls pane */
 	/* after this dispatch round: cmd_run may still be on the stack */
 	loop_reap(free_cmd, ctx->arg);
 }
@@ -140,32 +149,39 @@ static int key_hold(int count, int key)
 	return 0;
 }
 
-static bool muted;
-
 static int key_mute(int count, int key)
 {
+	struct call *c = call_current();
 	(void)count;
 	(void)key;
-	muted = !muted;
-	run_line(muted ? "mute" : "unmute");
+	run_line(c && call_muted(c) ? "unmute" : "mute");
 	return 0;
 }
 
-/* The next live call becomes the current one. */
+/* The next live call, in the order of their ids (as the calls pane shows
+ * them), after the current one, wrapping around. */
 static int key_next_call(int count, int key)
 {
-	struct call *cur = call_current(), *first = NULL;
+	struct call *cur = call_current(), *next = NULL, *lowest = NULL;
+	unsigned at = cur ? call_id(cur) : 0;
 	(void)count;
 	(void)key;
 	LIST_FOREACH(call_list(), e) {
 		struct call *c = e->data;
-		if (call_state(c) == CALL_ENDED || c == cur)
+		unsigned id = call_id(c);
+		if (call_state(c) == CALL_ENDED)
 			continue;
-		first = c;
-		break;
+		if (!lowest || id < call_id(lowest))
+			lowest = c;
+		if (id > at && (!next || id < call_id(next)))
+			next = c;
 	}
-	if (first)
-		call_switch(first);
+	if (!next)
+		next = lowest;
+	if (next && next != cur) {
+		call_switch(next);
+		tui_notice(false, "call %u is the current call", call_id(next));
+	}
 	tui_redraw();
 	return 0;
 }
@@ -286,17 +302,29 @@ static char *word_gen(const char *text, int state)
 	return NULL;
 }
 
-/* First word: commands.  After it: call ids, accounts, "echo", and the
- * peers of recent calls. */
+static void add_peer(const struct im_peer_info *p, void *arg)
+{
+	(void)arg;
+	if (nwords < 400)
+		add_word(p->peer);
+}
+
+/* First word: commands (also after "help" and in a chat window after
+ * "/").  After it: call ids, accounts, "echo", "all", buddy names and
+ * URIs, the peers with a chat history, and the peers of recent calls. */
 static char **complete(const char *text, int start, int end)
 {
+	size_t lead = strspn(rl_line_buffer, " /");
 	(void)end;
 	rl_attempted_completion_over = 1;
 	clear_words();
-	if (start == 0 || strspn(rl_line_buffer, " ") == (size_t)start) {
+	if (start == 0 || lead == (size_t)start ||
+	    (!strncmp(rl_line_buffer + lead, "help ", 5) &&
+	     strspn(rl_line_buffer + lead + 5, " ") + lead + 5 == (size_t)start)) {
 		for (const struct cmd_entry *c = cmd_table; c->name; c++)
 			add_word(c->name);
 	} else {
+		struct buddy_info b;
 		char id[16];
 		LIST_FOREACH(call_list(), e) {
 			struct call *c = e->data;
@@ -311,7 +339,12 @@ static char **complete(const char *text, int start, int end)
 		}
 		add_word("echo");
 		add_word("all");
-		for (size_t i = calllog_count(); i-- > 0 && nwords < 200;)
+		for (size_t i = 0; presence_buddy_get(i, &b); i++) {
+			add_word(b.name);
+			add_word(b.uri);
+		}
+		im_peers(add_peer, NULL);
+		for (size_t i = calllog_count(); i-- > 0 && nwords < 400;)
 			add_word(calllog_get(i)->peer);
 	}
 	return rl_completion_matches(text, word_gen);
@@ -388,6 +421,36 @@ static void redisplay(void)
 	doupdate();
 }
 
+/* Tell the peer we stopped typing. */
+static void compose_idle(void *arg)
+{
+	(void)arg;
+	tmr_cancel(&g.t_compose);
+	if (!g.composing)
+		return;
+	im_compose(ua_account_default(app.ua), g.composing, false);
+	free(g.composing);
+	g.composing = NULL;
+}
+
+/* After each key: text on the line of a chat window is a message being
+ * written (RFC 3994 "active", rate-limited in im); an emptied line, a
+ * command, or another window ends it ("idle"), as do 15 s without a key. */
+static void compose_update(void)
+{
+	const char *peer = tui_chat_peer();
+	bool typing = peer && rl_line_buffer && rl_line_buffer[0] && rl_line_buffer[0] != '/';
+
+	if (g.composing && (!typing || strcmp(g.composing, peer)))
+		compose_idle(NULL);
+	if (!typing)
+		return;
+	im_compose(ua_account_default(app.ua), peer, true);
+	if (!g.composing)
+		g.composing = xstrdup(peer);
+	tmr_start(&g.t_compose, COMPOSE_IDLE_MS, compose_idle, NULL);
+}
+
 static void on_stdin(int fd, int events, void *arg)
 {
 	unsigned char buf[256];
@@ -408,10 +471,8 @@ static void on_stdin(int fd, int events, void *arg)
 		g.input_avail = true;
 		rl_callback_read_char();
 	}
-	/* typing a message tells the peer (RFC 3994; rate-limited in im) */
-	if (g.on && tui_chat_peer() && rl_line_buffer && rl_line_buffer[0] &&
-	    rl_line_buffer[0] != '/')
-		im_compose(ua_account_default(app.ua), tui_chat_peer(), true);
+	if (g.on)
+		compose_update();
 }
 
 void tui_input_resize(void)
@@ -432,6 +493,8 @@ int tui_input_start(void)
 	rl_input_available_hook = input_avail_hook;
 	rl_redisplay_function = redisplay;
 	rl_attempted_completion_function = complete;
+	/* URIs complete whole: no break at '@' or ':' */
+	rl_completer_word_break_characters = (char *)" \t\n\"'";
 	rl_readline_name = "sipterm";
 	rl_outstream = fopen("/dev/null", "w");
 	if (fs_data_dir(dir, sizeof(dir), NULL) == 0 && fs_mkdir_p(dir, 0700) == 0) {
@@ -439,6 +502,7 @@ int tui_input_start(void)
 		read_history(g.hist);
 	}
 	stifle_history(1000);
+	tmr_init(&g.t_compose);
 	rl_callback_handler_install(PROMPT, on_line);
 	bind_keys();
 	g.on = true;
@@ -452,6 +516,9 @@ void tui_input_stop(void)
 		return;
 	g.on = false;
 	loop_fd_del(STDIN_FILENO);
+	tmr_cancel(&g.t_compose);
+	free(g.composing);
+	g.composing = NULL;
 	rl_callback_handler_remove();
 	if (g.hist[0] && write_history(g.hist) == 0)
 		chmod(g.hist, 0600);

@@ -4,9 +4,10 @@
  *   calls pane      id, direction, peer, state, duration, codec, encryption,
  *                   jitter/loss/RTT, live
  *   main area       tabs: Console (log, commands, events), SIP trace (with a
- *                   ladder diagram of the current call), chats (later)
- *   buddy pane      presence (reserved; shown when the terminal is wide)
- *   key hints       or the last notice
+ *                   ladder diagram of the current call), one chat window
+ *                   per peer
+ *   buddy pane      presence (shown when the terminal is wide enough)
+ *   key hints       as many as fit, F10 quit always; or the last notice
  *   command line    GNU readline (tui-input.c)
  *
  * Everything is drawn from the model on each redraw (cheap at terminal
@@ -15,6 +16,8 @@
  * NO_COLOR is honoured; without a UTF-8 locale the line drawing and
  * symbols fall back to ASCII. */
 #include "config.h"
+
+#define LOG_MOD "tui"
 
 #include <curses.h>
 #include <errno.h>
@@ -100,6 +103,7 @@ static struct {
 	char notice[256];
 	bool notice_err;
 	uint64_t notice_until;
+	int notice_chat;        /* 1 + the chat a "message from" notice is about */
 	struct tmr tick;
 	unsigned ringing;       /* incoming calls ringing, for the flash */
 	int saved_stderr;       /* libraries that print (speexdsp, ALSA) */
@@ -319,6 +323,16 @@ const char *tui_chat_peer(void)
 								  : NULL;
 }
 
+/* Chat window i is in view: its messages are read, and the notice that
+ * announced them has done its job. */
+static void chat_seen(int i)
+{
+	t.chats[i].unread = 0;
+	im_mark_read(t.chats[i].peer);
+	if (t.notice_chat == i + 1)
+		t.notice_until = 0;
+}
+
 /* Open (or go to) the chat window with peer. */
 void tui_chat_show(const char *peer)
 {
@@ -326,8 +340,7 @@ void tui_chat_show(const char *peer)
 	if (i < 0)
 		return;
 	t.tab = TAB_CHAT + i;
-	t.chats[i].unread = 0;
-	im_mark_read(peer);
+	chat_seen(i);
 	t.scroll = 0;
 	tui_redraw();
 }
@@ -467,6 +480,10 @@ static const char *state_label(const struct call *c, attr_t *attr)
 			*attr = color(C_HOLD) | A_BOLD;
 			return "on hold";
 		}
+		if (call_muted(c)) {
+			*attr = color(C_WARN) | A_BOLD;
+			return "muted";
+		}
 		*attr = color(C_OK) | A_BOLD;
 		return "talking";
 	default:
@@ -475,11 +492,21 @@ static const char *state_label(const struct call *c, attr_t *attr)
 	}
 }
 
-/* Returns the rows used. */
+#define CALLS_SHOWN 4
+
+static int by_id(const void *a, const void *b)
+{
+	unsigned x = call_id(*(struct call *const *)a), y = call_id(*(struct call *const *)b);
+	return x < y ? -1 : x > y;
+}
+
+/* Returns the rows used.  The live calls in the order of their ids (the
+ * order F6 goes through), at most CALLS_SHOWN of them, the current one
+ * always among them. */
 static int draw_calls(int top, int cols)
 {
-	struct call *cur = call_current();
-	int y = top, n = 0;
+	struct call *cur = call_current(), *v[64];
+	int y = top, n = 0, first = 0;
 	char buf[256];
 
 	rule(y, 0, cols, A_BOLD);
@@ -488,19 +515,30 @@ static int draw_calls(int top, int cols)
 	t.ringing = 0;
 	LIST_FOREACH(call_list(), e) {
 		struct call *c = e->data;
+		if (call_state(c) == CALL_ENDED)
+			continue;
+		if (call_state(c) == CALL_INCOMING)
+			t.ringing++;
+		if (n < (int)(sizeof(v) / sizeof(v[0])))
+			v[n++] = c;
+	}
+	qsort(v, (size_t)n, sizeof(v[0]), by_id);
+	for (int i = 0; i < n; i++)
+		if (v[i] == cur && i >= CALLS_SHOWN)
+			first = i - CALLS_SHOWN + 1;
+	if (first)
+		put_text(y++, 2, cols - 2, "...", A_DIM);
+	for (int i = first; i < n; i++) {
+		struct call *c = v[i];
 		struct media_stats s;
 		attr_t attr = 0;
 		const char *st;
 		uint32_t d;
 		int x;
-		if (call_state(c) == CALL_ENDED)
-			continue;
-		if (n++ >= 4) {
+		if (i >= first + CALLS_SHOWN) {
 			put_text(y++, 2, cols - 2, "...", A_DIM);
 			break;
 		}
-		if (call_state(c) == CALL_INCOMING)
-			t.ringing++;
 		st = state_label(c, &attr);
 		call_stats(c, &s);
 		d = call_duration(c);
@@ -586,18 +624,87 @@ static void draw_buddies(int top, int rows, int x, int w)
 	}
 }
 
+/* The key hints, most useful first where they must be dropped. */
+enum { H_ANSWER, H_HANGUP, H_HOLD, H_MUTE, H_NEXT, H_TAB, H_LADDER, H_PAGE, H_QUIT, H_N };
+
+static const struct hint {
+	const char *key, *label, *brief;
+} hints[H_N] = {
+	[H_ANSWER] = { "F2", "answer", "answer" },
+	[H_HANGUP] = { "F3", "hangup", "hangup" },
+	[H_HOLD] = { "F4", "hold", "hold" },
+	[H_MUTE] = { "F5", "mute", "mute" },
+	[H_NEXT] = { "F6", "next call", "next" },
+	[H_TAB] = { "F7", "tab", "tab" },
+	[H_LADDER] = { "F8", "ladder", "ladder" },
+	[H_PAGE] = { "PgUp/PgDn", "", "" },
+	[H_QUIT] = { "F10", "quit", "quit" },
+};
+
+/* What goes when the line is too narrow, in order: a shorter label
+ * (brief) or the whole hint.  F10 quit always stays. */
+static const struct {
+	int h;
+	bool drop;
+} cuts[] = {
+	{ H_PAGE, true }, { H_NEXT, false }, { H_LADDER, true }, { H_NEXT, true },
+	{ H_TAB, true }, { H_MUTE, true }, { H_HOLD, true }, { H_HANGUP, true },
+	{ H_ANSWER, true },
+};
+
+/* " F2 answer  F3 hangup ... F10 quit" in at most cols columns: labels
+ * follow the current call (resume, unmute), and hints are shortened or
+ * dropped, least useful first, until the line fits. */
+static void hint_line(int cols, char *out, size_t size)
+{
+	const char *label[H_N];
+	bool shown[H_N];
+	struct call *c = call_current();
+	size_t ncuts = sizeof(cuts) / sizeof(cuts[0]);
+
+	for (int i = 0; i < H_N; i++) {
+		label[i] = hints[i].label;
+		shown[i] = true;
+	}
+	if (c && call_on_hold(c))
+		label[H_HOLD] = "resume";
+	if (c && call_muted(c))
+		label[H_MUTE] = "unmute";
+	for (size_t k = 0;; k++) {
+		size_t len = 0;
+		out[0] = '\0';
+		for (int i = 0; i < H_N; i++) {
+			if (!shown[i])
+				continue;
+			len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%s%s%s%s",
+						len ? "  " : " ", hints[i].key, *label[i] ? " " : "",
+						label[i]);
+		}
+		if ((int)len <= cols || k >= ncuts)
+			break;
+		if (cuts[k].drop)
+			shown[cuts[k].h] = false;
+		else if (label[cuts[k].h] == hints[cuts[k].h].label)
+			label[cuts[k].h] = hints[cuts[k].h].brief;
+	}
+}
+
+/* The hints, or the last notice with "F10 quit" still at the right. */
 static void draw_hints(int y, int cols)
 {
+	char line[160];
+	static const char quit[] = " F10 quit";
+	int qw = (int)sizeof(quit) - 1;
+
 	fill(y, 0, cols, A_REVERSE);
 	if (t.notice[0] && tmr_now() < t.notice_until) {
-		put_text(y, 1, cols - 2, t.notice,
+		put_text(y, 1, cols - 2 - qw, t.notice,
 			 (t.notice_err ? color(C_ERR) : color(C_OK)) | A_REVERSE | A_BOLD);
+		put_text(y, cols - qw, qw, quit, A_REVERSE);
 		return;
 	}
-	put_text(y, 0, cols,
-		 " F2 answer  F3 hangup  F4 hold  F5 mute  F6 next call  F7 tab  F8 ladder"
-		 "  PgUp/PgDn  F10 quit",
-		 A_REVERSE);
+	hint_line(cols, line, sizeof(line));
+	put_text(y, 0, cols, line, A_REVERSE);
 }
 
 void tui_redraw(void)
@@ -637,14 +744,23 @@ void tui_redraw(void)
 /* ------------------------------------------------------------------ */
 /* controls used by the key bindings */
 
+/* F7: the next chat with unread messages if there is one (the notice of
+ * a message says "F7 to read"), else the next tab. */
 void tui_next_tab(void)
 {
-	t.tab = (t.tab + 1) % (TAB_CHAT + t.nchats);
-	t.scroll = 0;
-	if (t.tab >= TAB_CHAT) {
-		t.chats[t.tab - TAB_CHAT].unread = 0;
-		im_mark_read(t.chats[t.tab - TAB_CHAT].peer);
+	int n = TAB_CHAT + t.nchats, next = (t.tab + 1) % n;
+
+	for (int k = 1; k < n; k++) {
+		int i = (t.tab + k) % n;
+		if (i >= TAB_CHAT && t.chats[i - TAB_CHAT].unread) {
+			next = i;
+			break;
+		}
 	}
+	t.tab = next;
+	t.scroll = 0;
+	if (t.tab >= TAB_CHAT)
+		chat_seen(t.tab - TAB_CHAT);
 	tui_redraw();
 }
 
@@ -674,6 +790,7 @@ void tui_notice(bool error, const char *fmt, ...)
 	va_end(ap);
 	t.notice_err = error;
 	t.notice_until = tmr_now() + 6000;
+	t.notice_chat = 0;
 	tui_redraw();
 }
 
@@ -738,6 +855,7 @@ static void on_event(const struct ev *e, void *arg)
 				c->unread++;
 				beep();
 				tui_notice(false, "message from %s: F7 to read", c->label);
+				t.notice_chat = i + 1;
 			}
 		}
 	} else if (!strcmp(e->name, "message-status")) {
@@ -799,7 +917,8 @@ static void on_winch(int sig, void *arg)
 	tui_redraw();
 }
 
-/* The terminal is restored whatever way the program ends. */
+/* The terminal is restored whatever way the program ends: a crash, an
+ * abort, or SIGQUIT (Ctrl-\), which then dies as usual (with its core). */
 static void fatal_signal(int sig)
 {
 	endwin();
@@ -807,10 +926,21 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
+/* SIGHUP: the terminal was closed (or someone asked us to go).  End as
+ * quit and SIGTERM do: hang up, unregister, restore what is left of the
+ * terminal.  Runs on the loop, not in the signal handler. */
+static void on_hup(int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	log_i("SIGHUP: the terminal is gone: shutting down");
+	app_quit(0);
+}
+
 int tui_start(char *err, size_t errsz)
 {
 	const char *nc;
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT };
 
 	setlocale(LC_ALL, "");
 	t.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
@@ -863,6 +993,7 @@ int tui_start(char *err, size_t errsz)
 	log_trace_enable(true);
 	ev_sink_add(on_event, NULL);
 	loop_signal(SIGWINCH, on_winch, NULL);
+	loop_signal(SIGHUP, on_hup, NULL);
 	tmr_init(&t.tick);
 	tmr_start(&t.tick, 1000, tick, NULL);
 	tui_input_start();

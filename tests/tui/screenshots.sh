@@ -1,7 +1,9 @@
 #!/bin/bash
-# Screenshots of the TUI for the README, from real runs: two sipterms on
+# Screenshots of the TUI for the README, from real runs: sipterms on
 # loopback, the TUI in tmux, tmux's capture (with colours) turned into
-# HTML by aha and into PNG by headless Chromium.  Not part of make check:
+# HTML by aha and into PNG by headless Chromium: tui-start, tui-incoming,
+# tui-call, tui-ladder, and tui-chat (the buddy pane and a chat window).
+# Not part of make check:
 #   tests/tui/screenshots.sh [SIPTERM] [OUTDIR]      (default ./sipterm, doc/)
 # Needs: tmux, aha, chromium, fonts-dejavu-core (apt-get install ...).
 set -eu
@@ -19,7 +21,7 @@ mkdir -p "$out" "$tmp/home"
 export HOME=$tmp/home XDG_DATA_HOME=$tmp/home/data XDG_CONFIG_HOME=$tmp/home/cfg
 T() { tmux -S "$sock" "$@"; }
 cols=110 rows=30
-pa=25170 pb=25172
+pa=25170 pb=25172 pc=25174
 
 # tone files for the two ends
 sox -n -r 8000 -c 1 -b 16 "$tmp/a.wav" synth 4 sine 400-1200 2>/dev/null || true
@@ -51,6 +53,7 @@ shot tui-start
 "$SIPTERM" --headless -l 127.0.0.1:$pb --play "$tmp/a.wav" \
 	-e "call sip:alice@127.0.0.1:$pa" -e 'wait call-answered 10' -e 'dtmf 42#' \
 	-e 'wait 6' -e hangup -e quit >/dev/null 2>&1 &
+caller=$!
 sleep 1.5
 shot tui-incoming
 T send-keys -t tui F2
@@ -59,6 +62,36 @@ shot tui-call
 T send-keys -t tui F8
 sleep 0.5
 shot tui-ladder
-wait
-T send-keys -t tui 'quit' Enter
+wait "$caller"
+T send-keys -t tui F8 F7
 sleep 0.5
+
+# buddies and a chat: bob (a headless sipterm fed through a FIFO) is a
+# buddy, carol is away, and bob writes
+mkfifo "$tmp/bob.in" "$tmp/carol.in"
+XDG_DATA_HOME=$tmp/bob "$SIPTERM" --headless -l 127.0.0.1:$pb --audio null \
+	< "$tmp/bob.in" >/dev/null 2>&1 &
+XDG_DATA_HOME=$tmp/carol "$SIPTERM" --headless -l 127.0.0.1:$pc --audio null \
+	< "$tmp/carol.in" >/dev/null 2>&1 &
+exec 3> "$tmp/bob.in" 4> "$tmp/carol.in"
+sleep 0.5
+echo 'status away "back at 3"' >&4
+T send-keys -t tui "buddy add sip:bob@127.0.0.1:$pb bob" Enter
+T send-keys -t tui "buddy add sip:carol@127.0.0.1:$pc carol" Enter
+sleep 1
+echo "msg sip:alice@127.0.0.1:$pa Hi Alice, are you free for a call at 3?" >&3
+sleep 1
+T send-keys -t tui F7
+sleep 0.3
+T send-keys -t tui 'Sure: call me on this number, I will be at my desk.' Enter
+sleep 0.5
+echo "msg sip:alice@127.0.0.1:$pa Great, talk then." >&3
+sleep 0.5
+T send-keys -t tui 'See you'
+sleep 0.5
+shot tui-chat
+T send-keys -t tui C-u '/quit' Enter
+echo quit >&3
+echo quit >&4
+exec 3>&- 4>&-
+sleep 1
