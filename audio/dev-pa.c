@@ -58,6 +58,11 @@
  *    its ALSA code prints from our thread when a device dies; its print
  *    hook (PaUtil_SetDebugPrintFunction) is not exported by Debian's
  *    libportaudio, so only pointing fd 2 away from the terminal hides them.
+ *  - PortAudio is not linked: the first device opened or listed loads it
+ *    (dl.h), and with it libasound, libjack, libstdc++ and libdb, 2.3 MB
+ *    of pages that a sipterm on --audio null or file never touches.
+ *    libasound is loaded just before it, so ALSA's hook is set before any
+ *    PortAudio code runs; JACK's are found through PortAudio's handle.
  *
  * The engine side: the loop has one wake handler; while a PortAudio device
  * is open it is this file's pa_wake, which runs frame_h for every device
@@ -65,6 +70,8 @@
  * calls that change its state (initialise, open, close) hold
  * pa_lock, as a stuck thread closing its own streams may run concurrently;
  * the engine waits for it at most 1 s. */
+#include "config.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +88,7 @@
 #include <portaudio.h>
 
 #include "dev-int.h"
+#include "dl.h"
 #include "log.h"
 #include "loop.h"
 #include "tmr.h"
@@ -147,6 +155,42 @@ static void errf(char *err, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* ---------- the libraries, loaded at first use ---------- */
+
+/* The PortAudio functions used here, typed by <portaudio.h>. */
+#define PA_FUNCS(X) X(Initialize) X(GetErrorText) X(GetDeviceCount) \
+	X(GetDefaultInputDevice) X(GetDefaultOutputDevice) X(GetDeviceInfo) \
+	X(GetHostApiInfo) X(IsFormatSupported) X(OpenStream) X(StartStream) \
+	X(AbortStream) X(CloseStream) X(ReadStream) X(WriteStream) \
+	X(GetStreamWriteAvailable)
+
+static struct pa_fns {
+#define X(f) __typeof__(Pa_##f) *f;
+	PA_FUNCS(X)
+#undef X
+} pa;
+
+static const struct dl_sym pa_syms[] = {
+#define X(f) DL_SYM(struct pa_fns, f, "Pa_" #f),
+	PA_FUNCS(X)
+#undef X
+};
+
+static struct dl_lib pa_lib = DL_LIB(PORTAUDIO_SONAME, "sound cards", pa_syms, &pa);
+
+/* ALSA's error hook; libasound is loaded before PortAudio, which then
+ * shares it (one copy per soname), so the hook is set before anything in
+ * PortAudio runs. */
+static struct alsa_fns {
+	__typeof__(snd_lib_error_set_handler) *lib_error_set_handler;
+} alsa;
+
+static const struct dl_sym alsa_syms[] = {
+	DL_SYM(struct alsa_fns, lib_error_set_handler, "snd_lib_error_set_handler"),
+};
+
+static struct dl_lib alsa_lib = DL_LIB(ALSA_SONAME, "sound cards", alsa_syms, &alsa);
+
 /* ---------- keeping the libraries off the terminal ---------- */
 
 static void alsa_quiet(const char *file, int line, const char *fn, int e, const char *fmt, ...)
@@ -163,11 +207,12 @@ static void jack_quiet(const char *msg)
 	(void)msg;
 }
 
-/* libjack is loaded with libportaudio; sipterm does not link it itself. */
+/* libjack comes with libportaudio (when PortAudio has JACK support):
+ * dlsym on PortAudio's handle searches its dependencies. */
 static void jack_set(const char *name)
 {
 	void (*set)(void (*)(const char *));
-	void *sym = dlsym(RTLD_DEFAULT, name);
+	void *sym = dlsym(dl_handle(&pa_lib), name);
 
 	if (!sym)
 		return;
@@ -175,14 +220,24 @@ static void jack_set(const char *name)
 	set(jack_quiet);
 }
 
-/* Once, before Pa_Initialize: ALSA and JACK report through these hooks for
- * the life of the process (a device dying mid-call included). */
-static void silence_libraries(void)
+/* Load ALSA and PortAudio (which brings JACK) and silence them, before
+ * Pa_Initialize: ALSA and JACK report through these hooks for the life of
+ * the process (a device dying mid-call included).  EIO without PortAudio,
+ * err saying why. */
+static int load_libraries(char *err, size_t errsz)
 {
-	snd_lib_error_set_handler(alsa_quiet);
+	if (dl_handle(&pa_lib))
+		return 0;
+	if (dl_load(&alsa_lib) == 0)
+		alsa.lib_error_set_handler(alsa_quiet);
+	if (dl_load(&pa_lib)) {
+		errf(err, errsz, "%s", dl_error(&pa_lib));
+		return EIO;
+	}
 	jack_set("jack_set_error_function");
 	jack_set("jack_set_info_function");
 	setenv("JACK_NO_START_SERVER", "1", 0);
+	return 0;
 }
 
 /* The last resort: fd 2 to /dev/null around a PortAudio call made on the
@@ -269,17 +324,18 @@ static int pa_init(char *err, size_t errsz)
 
 	if (pa_ready)
 		return 0;
-	silence_libraries();
+	if (load_libraries(err, errsz))
+		return EIO;
 	if (!lock_engine()) {
 		errf(err, errsz, "PortAudio is busy: try again");
 		return EBUSY;
 	}
 	q = quiet_begin();
-	e = Pa_Initialize();
+	e = pa.Initialize();
 	quiet_end(q);
 	pthread_mutex_unlock(&pa_lock);
 	if (e != paNoError) {
-		errf(err, errsz, "PortAudio cannot start: %s", Pa_GetErrorText(e));
+		errf(err, errsz, "PortAudio cannot start: %s", pa.GetErrorText(e));
 		return EIO;
 	}
 	pa_ready = true;
@@ -305,13 +361,13 @@ static void close_streams(struct pa_dev *p, bool engine)
 		pthread_mutex_lock(&pa_lock);
 	}
 	if (p->in) {
-		Pa_AbortStream(p->in);
-		Pa_CloseStream(p->in);
+		pa.AbortStream(p->in);
+		pa.CloseStream(p->in);
 		p->in = NULL;
 	}
 	if (p->out) {
-		Pa_AbortStream(p->out);
-		Pa_CloseStream(p->out);
+		pa.AbortStream(p->out);
+		pa.CloseStream(p->out);
 		p->out = NULL;
 	}
 	if (engine)
@@ -348,7 +404,7 @@ static void *pa_run(void *arg)
 	while (!atomic_load_explicit(&p->stop, memory_order_acquire)) {
 		long room;
 
-		e = Pa_ReadStream(p->in, p->buf, n);
+		e = pa.ReadStream(p->in, p->buf, n);
 		if (e == paInputOverflowed) {
 			atomic_fetch_add_explicit(&d->in_overflows, 1, memory_order_relaxed);
 			e = paNoError;
@@ -367,7 +423,7 @@ static void *pa_run(void *arg)
 		signal_engine(p);
 
 		ring_pop(d->playback, p->buf);   /* empty: silence, an underrun */
-		room = Pa_GetStreamWriteAvailable(p->out);
+		room = pa.GetStreamWriteAvailable(p->out);
 		if (room < 0) {
 			e = (PaError)room;
 			where = FAIL_WRITE;
@@ -378,7 +434,7 @@ static void *pa_run(void *arg)
 			atomic_fetch_add_explicit(&d->out_dropped, 1, memory_order_relaxed);
 			continue;
 		}
-		e = Pa_WriteStream(p->out, p->buf, n);
+		e = pa.WriteStream(p->out, p->buf, n);
 		if (e == paOutputUnderflowed) {
 			atomic_fetch_add_explicit(&d->out_underflows, 1, memory_order_relaxed);
 			e = paNoError;
@@ -413,7 +469,7 @@ static bool report_failure(struct pa_dev *p)
 		bool rd = atomic_load_explicit(&p->fail_where, memory_order_relaxed) == FAIL_READ;
 		snprintf(msg, sizeof(msg), "audio %s \"%s\" stopped working: %s",
 			 rd ? "input" : "output", rd ? p->in_label : p->out_label,
-			 Pa_GetErrorText(e));
+			 pa.GetErrorText(e));
 		return audio_dev_fail(&p->d, EIO, msg);
 	}
 	if (audio_dev_frames(&p->d) == 0)
@@ -535,7 +591,7 @@ static void pa_stop(struct audio_dev *d)
 static PaDeviceIndex find_dev(const char *name, bool input, char *err, size_t errsz)
 {
 	const char *what = input ? "input" : "output";
-	int n = Pa_GetDeviceCount();
+	int n = pa.GetDeviceCount();
 	PaDeviceIndex i;
 
 	if (n <= 0) {
@@ -543,14 +599,14 @@ static PaDeviceIndex find_dev(const char *name, bool input, char *err, size_t er
 		return paNoDevice;
 	}
 	if (!name || !*name) {
-		i = input ? Pa_GetDefaultInputDevice() : Pa_GetDefaultOutputDevice();
+		i = input ? pa.GetDefaultInputDevice() : pa.GetDefaultOutputDevice();
 		if (i == paNoDevice)
 			errf(err, errsz, "no default audio %s device (see: audio devices)", what);
 		return i;
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (i = 0; i < n; i++) {
-			const PaDeviceInfo *di = Pa_GetDeviceInfo(i);
+			const PaDeviceInfo *di = pa.GetDeviceInfo(i);
 			if (!di || (input ? di->maxInputChannels : di->maxOutputChannels) < 1)
 				continue;
 			if (pass == 0 ? !strcmp(di->name, name) : strcasestr(di->name, name) != NULL)
@@ -563,7 +619,7 @@ static PaDeviceIndex find_dev(const char *name, bool input, char *err, size_t er
 
 static void stream_params(PaStreamParameters *sp, PaDeviceIndex i, bool input)
 {
-	const PaDeviceInfo *di = Pa_GetDeviceInfo(i);
+	const PaDeviceInfo *di = pa.GetDeviceInfo(i);
 	double lat = input ? di->defaultHighInputLatency : di->defaultHighOutputLatency;
 
 	memset(sp, 0, sizeof(*sp));
@@ -582,8 +638,8 @@ static uint32_t pick_rate(const PaStreamParameters *ip, const PaStreamParameters
 	for (size_t k = 0; k < sizeof(cand) / sizeof(cand[0]); k++) {
 		if (!wav_rate_supported(cand[k]) || (k > 0 && cand[k] == rate))
 			continue;
-		if (Pa_IsFormatSupported(ip, NULL, cand[k]) == paFormatIsSupported &&
-		    Pa_IsFormatSupported(NULL, op, cand[k]) == paFormatIsSupported)
+		if (pa.IsFormatSupported(ip, NULL, cand[k]) == paFormatIsSupported &&
+		    pa.IsFormatSupported(NULL, op, cand[k]) == paFormatIsSupported)
 			return cand[k];
 	}
 	return 0;
@@ -596,26 +652,26 @@ static int open_streams(struct pa_dev *p, const PaStreamParameters *ip,
 	unsigned long fpb = p->d.frame_samples;
 	PaError e;
 
-	e = Pa_OpenStream(&p->in, ip, NULL, p->d.rate, fpb, paClipOff | paDitherOff, NULL, NULL);
+	e = pa.OpenStream(&p->in, ip, NULL, p->d.rate, fpb, paClipOff | paDitherOff, NULL, NULL);
 	if (e != paNoError) {
 		p->in = NULL;
 		errf(err, errsz, "cannot open audio input \"%s\": %s", p->in_label,
-		     Pa_GetErrorText(e));
+		     pa.GetErrorText(e));
 		return EIO;
 	}
-	e = Pa_OpenStream(&p->out, NULL, op, p->d.rate, fpb, paClipOff | paDitherOff, NULL, NULL);
+	e = pa.OpenStream(&p->out, NULL, op, p->d.rate, fpb, paClipOff | paDitherOff, NULL, NULL);
 	if (e != paNoError) {
 		p->out = NULL;
 		errf(err, errsz, "cannot open audio output \"%s\": %s", p->out_label,
-		     Pa_GetErrorText(e));
+		     pa.GetErrorText(e));
 		return EIO;
 	}
-	e = Pa_StartStream(p->out);
+	e = pa.StartStream(p->out);
 	if (e == paNoError)
-		e = Pa_StartStream(p->in);
+		e = pa.StartStream(p->in);
 	if (e != paNoError) {
 		errf(err, errsz, "cannot start audio device \"%s\": %s", p->in_label,
-		     Pa_GetErrorText(e));
+		     pa.GetErrorText(e));
 		return EIO;
 	}
 	return 0;
@@ -672,8 +728,8 @@ int audio_dev_open_portaudio(struct audio_dev **dp, const char *in_name, const c
 	r = pick_rate(&ip, &op, rate);
 	if (!r) {
 		errf(err, errsz, "audio devices \"%s\" and \"%s\" take none of 48000, 16000 "
-		     "and 8000 Hz, mono, 16-bit", Pa_GetDeviceInfo(in)->name,
-		     Pa_GetDeviceInfo(out)->name);
+		     "and 8000 Hz, mono, 16-bit", pa.GetDeviceInfo(in)->name,
+		     pa.GetDeviceInfo(out)->name);
 		e = ENOTSUP;
 		goto out;
 	}
@@ -685,8 +741,8 @@ int audio_dev_open_portaudio(struct audio_dev **dp, const char *in_name, const c
 		errf(err, errsz, "audio device: unsupported sample rate %u Hz", r);
 		goto out;
 	}
-	snprintf(p->in_label, sizeof(p->in_label), "%s", Pa_GetDeviceInfo(in)->name);
-	snprintf(p->out_label, sizeof(p->out_label), "%s", Pa_GetDeviceInfo(out)->name);
+	snprintf(p->in_label, sizeof(p->in_label), "%s", pa.GetDeviceInfo(in)->name);
+	snprintf(p->out_label, sizeof(p->out_label), "%s", pa.GetDeviceInfo(out)->name);
 	tmr_init(&p->watch);
 	atomic_init(&p->stop, false);
 	atomic_init(&p->pending, false);
@@ -730,14 +786,14 @@ int audio_pa_devices(struct audio_pa_dev *out, size_t max, size_t *n)
 	*n = 0;
 	if (pa_init(err, sizeof(err)))
 		return EIO;
-	cnt = Pa_GetDeviceCount();
+	cnt = pa.GetDeviceCount();
 	if (cnt <= 0)
 		return 0;
-	din = Pa_GetDefaultInputDevice();
-	dout = Pa_GetDefaultOutputDevice();
+	din = pa.GetDefaultInputDevice();
+	dout = pa.GetDefaultOutputDevice();
 	for (int i = 0; i < cnt && (size_t)i < max; i++) {
-		const PaDeviceInfo *di = Pa_GetDeviceInfo(i);
-		const PaHostApiInfo *hi = di ? Pa_GetHostApiInfo(di->hostApi) : NULL;
+		const PaDeviceInfo *di = pa.GetDeviceInfo(i);
+		const PaHostApiInfo *hi = di ? pa.GetHostApiInfo(di->hostApi) : NULL;
 		struct audio_pa_dev *o = &out[i];
 
 		memset(o, 0, sizeof(*o));

@@ -18,7 +18,13 @@
  *  - after the parse a document that still carries a DTD is refused.
  * Errors are collected by the context's structured handler (the first one
  * becomes the reason) and the thread's generic handler is a no-op, so
- * libxml2 never writes to the terminal. */
+ * libxml2 never writes to the terminal.
+ *
+ * libxml2 is loaded at the first document read or built (dl.h): with it
+ * come ICU, liblzma and zlib, about 1 MB that a sipterm without presence
+ * never needs. */
+#include "config.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +40,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlversion.h>
 
+#include "dl.h"
 #include "pidf.h"
 
 #define NS_PIDF "urn:ietf:params:xml:ns:pidf"
@@ -54,6 +61,33 @@ typedef xmlErrorPtr xml_err_t;
 
 /* ---------- libxml2 set-up and the hostile-input guard ---------- */
 
+/* The part of libxml2 used here, typed by its headers.  Free is the
+ * address of libxml2's xmlFree variable (a function pointer). */
+#define XML_FUNCS(X) X(InitParser) X(SetGenericErrorFunc) X(ThrDefSetGenericErrorFunc) \
+	X(NewParserCtxt) X(FreeParserCtxt) X(CtxtReadMemory) X(StopParser) \
+	X(GetPredefinedEntity) X(FreeDoc) X(DocGetRootElement) X(NodeGetContent) X(Free) \
+	X(NewDoc) X(NewDocNode) X(DocSetRootElement) X(NewNs) X(SetNs) X(NewProp) \
+	X(NewChild) X(NewTextChild) X(DocDumpFormatMemoryEnc)
+
+static struct xml_fns {
+#define X(f) __typeof__(xml##f) *f;
+	XML_FUNCS(X)
+#undef X
+} xml;
+
+static const struct dl_sym xml_syms[] = {
+#define X(f) DL_SYM(struct xml_fns, f, "xml" #f),
+	XML_FUNCS(X)
+#undef X
+};
+
+static struct dl_lib xml_lib = DL_LIB(XML_SONAME, "presence documents", xml_syms, &xml);
+
+static void xml_free(void *p)
+{
+	(*xml.Free)(p);
+}
+
 /* What one parse saw; file scope because the SAX hooks get only the
  * context and the engine runs one parse at a time. */
 static struct {
@@ -72,18 +106,25 @@ static void xml_silent(void *ctx, const char *fmt, ...)
 	(void)fmt;
 }
 
-/* Once per process: the parser's globals and a silent generic handler for
- * this thread and any created later. */
-static void xml_init(void)
+/* Load libxml2 (ENOSYS without it, *reason saying why), then once per
+ * process: the parser's globals and a silent generic handler for this
+ * thread and any created later. */
+static int xml_init(const char **reason)
 {
 	static bool done;
 
 	if (done)
-		return;
+		return 0;
+	if (dl_load(&xml_lib)) {
+		if (reason)
+			*reason = dl_error(&xml_lib);
+		return ENOSYS;
+	}
 	done = true;
-	xmlInitParser();
-	xmlSetGenericErrorFunc(NULL, xml_silent);
-	xmlThrDefSetGenericErrorFunc(NULL, xml_silent);
+	xml.InitParser();
+	xml.SetGenericErrorFunc(NULL, xml_silent);
+	xml.ThrDefSetGenericErrorFunc(NULL, xml_silent);
+	return 0;
 }
 
 /* Keep the first error (a fatal one beats an earlier namespace error) as
@@ -120,7 +161,7 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
 	(void)ext_id;
 	(void)sys_id;
 	guard.doctype = true;
-	xmlStopParser(ctx);
+	xml.StopParser(ctx);
 }
 
 static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *pub,
@@ -132,7 +173,7 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type, const xmlCh
 	(void)sys;
 	(void)content;
 	guard.doctype = true;
-	xmlStopParser(ctx);
+	xml.StopParser(ctx);
 }
 
 static void on_unparsed_entity(void *ctx, const xmlChar *name, const xmlChar *pub,
@@ -143,7 +184,7 @@ static void on_unparsed_entity(void *ctx, const xmlChar *name, const xmlChar *pu
 	(void)sys;
 	(void)notation;
 	guard.doctype = true;
-	xmlStopParser(ctx);
+	xml.StopParser(ctx);
 }
 
 /* Nothing external is ever opened. */
@@ -160,7 +201,7 @@ static xmlParserInputPtr on_resolve(void *ctx, const xmlChar *pub, const xmlChar
 static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
 {
 	(void)ctx;
-	return xmlGetPredefinedEntity(name);
+	return xml.GetPredefinedEntity(name);
 }
 
 static bool mem_has(const char *p, size_t len, const char *needle)
@@ -168,11 +209,13 @@ static bool mem_has(const char *p, size_t len, const char *needle)
 	return memmem(p, len, needle, strlen(needle)) != NULL;
 }
 
-/* Parse untrusted bytes into a tree, or NULL with *reason set. */
-static xmlDocPtr xml_read(const char *p, size_t len, const char **reason)
+/* Parse untrusted bytes into a tree: EBADMSG (or ENOSYS without libxml2)
+ * with *reason set. */
+static int xml_read(xmlDocPtr *out, const char *p, size_t len, const char **reason)
 {
 	xmlParserCtxtPtr ctxt;
 	xmlDocPtr doc;
+	int err;
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 		   XML_PARSE_NOCDATA;
 
@@ -181,25 +224,27 @@ static xmlDocPtr xml_read(const char *p, size_t len, const char **reason)
 #endif
 	if (!p || len == 0) {
 		*reason = "empty document";
-		return NULL;
+		return EBADMSG;
 	}
 	if (len > PIDF_MAX_DOC) {
 		*reason = "document too large";
-		return NULL;
+		return EBADMSG;
 	}
 	if (mem_has(p, len, "<!DOCTYPE") || mem_has(p, len, "<!ENTITY")) {
 		*reason = "DOCTYPE/ENTITY not allowed";
-		return NULL;
+		return EBADMSG;
 	}
 
-	xml_init();
+	err = xml_init(reason);
+	if (err)
+		return err;
 	memset(&guard, 0, sizeof(guard));
-	ctxt = xmlNewParserCtxt();
+	ctxt = xml.NewParserCtxt();
 	if (!ctxt || !ctxt->sax) {
 		if (ctxt)
-			xmlFreeParserCtxt(ctxt);
+			xml.FreeParserCtxt(ctxt);
 		*reason = "XML parser unavailable";
-		return NULL;
+		return EBADMSG;
 	}
 	ctxt->sax->internalSubset = on_doctype;
 	ctxt->sax->externalSubset = on_doctype;
@@ -211,7 +256,7 @@ static xmlDocPtr xml_read(const char *p, size_t len, const char **reason)
 	ctxt->sax->error = NULL;
 	ctxt->sax->warning = NULL;
 
-	doc = xmlCtxtReadMemory(ctxt, p, (int)len, NULL, NULL, opts);
+	doc = xml.CtxtReadMemory(ctxt, p, (int)len, NULL, NULL, opts);
 	if (guard.doctype || (doc && (doc->intSubset || doc->extSubset))) {
 		*reason = "DOCTYPE/ENTITY not allowed";
 		goto fail;
@@ -225,13 +270,14 @@ static xmlDocPtr xml_read(const char *p, size_t len, const char **reason)
 		}
 		goto fail;
 	}
-	xmlFreeParserCtxt(ctxt);
-	return doc;
+	xml.FreeParserCtxt(ctxt);
+	*out = doc;
+	return 0;
 fail:
 	if (doc)
-		xmlFreeDoc(doc);
-	xmlFreeParserCtxt(ctxt);
-	return NULL;
+		xml.FreeDoc(doc);
+	xml.FreeParserCtxt(ctxt);
+	return EBADMSG;
 }
 
 /* ---------- tree helpers ---------- */
@@ -278,7 +324,7 @@ static void utf8_copy(char *dst, size_t size, const char *src, size_t len)
 /* An element's text, trimmed, into dst; false when it is empty. */
 static bool node_text(const xmlNode *n, char *dst, size_t size)
 {
-	xmlChar *c = xmlNodeGetContent(n);
+	xmlChar *c = xml.NodeGetContent(n);
 	const char *s = (const char *)c;
 	size_t len;
 
@@ -294,7 +340,7 @@ static bool node_text(const xmlNode *n, char *dst, size_t size)
 	while (len && is_ws(s[len - 1]))
 		len--;
 	utf8_copy(dst, size, s, len);
-	xmlFree(c);
+	xml_free(c);
 	len = strlen(dst);
 	while (len && is_ws(dst[len - 1]))
 		dst[--len] = '\0'; /* the cut may have left a space at the end */
@@ -431,6 +477,7 @@ int pidf_parse(struct pidf_status *st, const char *doc, size_t len, const char *
 	struct pidf_acc acc;
 	xmlDocPtr x;
 	xmlNodePtr root;
+	int err;
 
 	if (!reason)
 		reason = &dummy;
@@ -439,12 +486,12 @@ int pidf_parse(struct pidf_status *st, const char *doc, size_t len, const char *
 		*reason = "no output";
 		return EINVAL;
 	}
-	x = xml_read(doc, len, reason);
-	if (!x)
-		return EBADMSG;
-	root = xmlDocGetRootElement(x);
+	err = xml_read(&x, doc, len, reason);
+	if (err)
+		return err;
+	root = xml.DocGetRootElement(x);
 	if (!root || !is_el(root, "presence") || !ns_is(root, NS_PIDF)) {
-		xmlFreeDoc(x);
+		xml.FreeDoc(x);
 		*reason = "not a PIDF document (<presence> in " NS_PIDF ")";
 		return EBADMSG;
 	}
@@ -461,7 +508,7 @@ int pidf_parse(struct pidf_status *st, const char *doc, size_t len, const char *
 			 (ns_is(c, NS_DM) || ns_is(c, NS_PP) || ns_is(c, NS_PIDF)))
 			take_person(&acc, c);
 	}
-	xmlFreeDoc(x);
+	xml.FreeDoc(x);
 
 	st->basic = acc.open ? PIDF_OPEN : acc.closed ? PIDF_CLOSED : PIDF_UNKNOWN;
 	st->activity = acc.have_act ? acc.act : PIDF_ACT_NONE;
@@ -541,14 +588,14 @@ static int doc_to_buf(struct buf *b, xmlDocPtr doc)
 	xmlChar *mem = NULL;
 	int size = 0, err;
 
-	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
+	xml.DocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
 	if (!mem || size <= 0) {
 		if (mem)
-			xmlFree(mem);
+			xml_free(mem);
 		return ENOMEM;
 	}
 	err = buf_append(b, mem, (size_t)size);
-	xmlFree(mem);
+	xml_free(mem);
 	return err;
 }
 
@@ -575,41 +622,42 @@ int pidf_build(struct buf *b, const char *entity, const struct pidf_status *st)
 	    (!field_ok(st->activity_name, sizeof(st->activity_name)) || !st->activity_name[0]))
 		return EINVAL;
 
-	xml_init();
-	doc = xmlNewDoc(BX("1.0"));
-	root = xmlNewDocNode(doc, NULL, BX("presence"), NULL);
-	xmlDocSetRootElement(doc, root);
-	ns = xmlNewNs(root, BX(NS_PIDF), NULL);
-	dm = xmlNewNs(root, BX(NS_DM), BX("dm"));
-	rpid = xmlNewNs(root, BX(NS_RPID), BX("rpid"));
-	xmlSetNs(root, ns);
-	xmlNewProp(root, BX("entity"), BX(entity));
+	if (xml_init(NULL))
+		return ENOSYS;
+	doc = xml.NewDoc(BX("1.0"));
+	root = xml.NewDocNode(doc, NULL, BX("presence"), NULL);
+	xml.DocSetRootElement(doc, root);
+	ns = xml.NewNs(root, BX(NS_PIDF), NULL);
+	dm = xml.NewNs(root, BX(NS_DM), BX("dm"));
+	rpid = xml.NewNs(root, BX(NS_RPID), BX("rpid"));
+	xml.SetNs(root, ns);
+	xml.NewProp(root, BX("entity"), BX(entity));
 
-	tuple = xmlNewChild(root, ns, BX("tuple"), NULL);
-	xmlNewProp(tuple, BX("id"), BX(doc_id('t')));
-	status = xmlNewChild(tuple, ns, BX("status"), NULL);
+	tuple = xml.NewChild(root, ns, BX("tuple"), NULL);
+	xml.NewProp(tuple, BX("id"), BX(doc_id('t')));
+	status = xml.NewChild(tuple, ns, BX("status"), NULL);
 	if (st->basic != PIDF_UNKNOWN)
-		xmlNewTextChild(status, ns, BX("basic"),
-				BX(st->basic == PIDF_OPEN ? "open" : "closed"));
+		xml.NewTextChild(status, ns, BX("basic"),
+				 BX(st->basic == PIDF_OPEN ? "open" : "closed"));
 	if (st->note[0])
-		xmlNewTextChild(tuple, ns, BX("note"), BX(st->note));
+		xml.NewTextChild(tuple, ns, BX("note"), BX(st->note));
 
 	if (st->activity != PIDF_ACT_NONE) {
-		xmlNodePtr person = xmlNewChild(root, dm, BX("person"), NULL);
+		xmlNodePtr person = xml.NewChild(root, dm, BX("person"), NULL);
 		xmlNodePtr acts;
 
-		xmlNewProp(person, BX("id"), BX(doc_id('p')));
-		acts = xmlNewChild(person, rpid, BX("activities"), NULL);
+		xml.NewProp(person, BX("id"), BX(doc_id('p')));
+		acts = xml.NewChild(person, rpid, BX("activities"), NULL);
 		if (st->activity != PIDF_ACT_OTHER)
-			xmlNewChild(acts, rpid, BX(pidf_activity_name(st->activity)), NULL);
+			xml.NewChild(acts, rpid, BX(pidf_activity_name(st->activity)), NULL);
 		else if (is_rpid_more(st->activity_name))
-			xmlNewChild(acts, rpid, BX(st->activity_name), NULL);
+			xml.NewChild(acts, rpid, BX(st->activity_name), NULL);
 		else
-			xmlNewTextChild(acts, rpid, BX("other"), BX(st->activity_name));
+			xml.NewTextChild(acts, rpid, BX("other"), BX(st->activity_name));
 	}
 
 	err = doc_to_buf(b, doc);
-	xmlFreeDoc(doc);
+	xml.FreeDoc(doc);
 	return err;
 }
 
@@ -624,21 +672,22 @@ int iscomposing_build(struct buf *b, bool active, unsigned refresh_secs)
 
 	if (!b)
 		return EINVAL;
-	xml_init();
-	doc = xmlNewDoc(BX("1.0"));
-	root = xmlNewDocNode(doc, NULL, BX("isComposing"), NULL);
-	xmlDocSetRootElement(doc, root);
-	ns = xmlNewNs(root, BX(NS_ISCOMP), NULL);
-	xmlSetNs(root, ns);
-	xmlNewTextChild(root, ns, BX("state"), BX(active ? "active" : "idle"));
-	xmlNewTextChild(root, ns, BX("contenttype"), BX("text/plain"));
+	if (xml_init(NULL))
+		return ENOSYS;
+	doc = xml.NewDoc(BX("1.0"));
+	root = xml.NewDocNode(doc, NULL, BX("isComposing"), NULL);
+	xml.DocSetRootElement(doc, root);
+	ns = xml.NewNs(root, BX(NS_ISCOMP), NULL);
+	xml.SetNs(root, ns);
+	xml.NewTextChild(root, ns, BX("state"), BX(active ? "active" : "idle"));
+	xml.NewTextChild(root, ns, BX("contenttype"), BX("text/plain"));
 	if (active && refresh_secs) {
 		char v[16];
 		snprintf(v, sizeof(v), "%u", refresh_secs);
-		xmlNewTextChild(root, ns, BX("refresh"), BX(v));
+		xml.NewTextChild(root, ns, BX("refresh"), BX(v));
 	}
 	err = doc_to_buf(b, doc);
-	xmlFreeDoc(doc);
+	xml.FreeDoc(doc);
 	return err;
 }
 
@@ -651,6 +700,7 @@ int iscomposing_parse(const char *doc, size_t len, bool *active, unsigned *refre
 	bool have_state = false, act = false;
 	unsigned long long r = 0;
 	char v[32];
+	int err;
 
 	if (!reason)
 		reason = &dummy;
@@ -659,10 +709,10 @@ int iscomposing_parse(const char *doc, size_t len, bool *active, unsigned *refre
 		*reason = "no output";
 		return EINVAL;
 	}
-	x = xml_read(doc, len, reason);
-	if (!x)
-		return EBADMSG;
-	root = xmlDocGetRootElement(x);
+	err = xml_read(&x, doc, len, reason);
+	if (err)
+		return err;
+	root = xml.DocGetRootElement(x);
 	if (!root || !is_el(root, "isComposing") || !ns_is(root, NS_ISCOMP)) {
 		*reason = "not an isComposing document (<isComposing> in " NS_ISCOMP ")";
 		goto bad;
@@ -697,11 +747,11 @@ int iscomposing_parse(const char *doc, size_t len, bool *active, unsigned *refre
 		*reason = "no <state>";
 		goto bad;
 	}
-	xmlFreeDoc(x);
+	xml.FreeDoc(x);
 	*active = act;
 	*refresh = (unsigned)r;
 	return 0;
 bad:
-	xmlFreeDoc(x);
+	xml.FreeDoc(x);
 	return EBADMSG;
 }

@@ -9,7 +9,10 @@
  * persons).  Received documents are untrusted: a DOCTYPE is refused outright
  * (so no entity is ever declared, expanded or loaded), the size is bounded,
  * nothing goes to the network and libxml2 prints nothing.  Every refusal is
- * EBADMSG with a reason for one log line.  Engine thread only. */
+ * EBADMSG with a reason for one log line.  libxml2 is loaded at the first
+ * document (src/dl.h): without it every function here fails with ENOSYS
+ * (the parsers' reason says why, and it is logged once).  Engine thread
+ * only. */
 #ifndef SIPTERM_PIDF_H
 #define SIPTERM_PIDF_H
 

@@ -31,10 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/rand.h>
-
 #include "log.h"
 #include "loop.h"
+#include "rand.h"
 #include "rtp.h"
 #include "tmr.h"
 #include "xmalloc.h"
@@ -119,11 +118,11 @@ void rtp_sock_cfg_init(struct rtp_sock_cfg *cfg)
 
 static int rand_bytes(void *p, size_t n)
 {
-	if (RAND_bytes(p, (int)n) != 1) {
-		log_e("RAND_bytes failed: no randomness for SSRC and sequence numbers");
-		return EIO;
-	}
-	return 0;
+	int err = rand_fill(p, n);
+
+	if (err)
+		log_e("the kernel gives no random bytes for SSRC and sequence numbers");
+	return err;
 }
 
 static uint32_t rand32(void)

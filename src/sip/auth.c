@@ -4,16 +4,23 @@
  *
  * Secrets: the password is hashed piecewise (never concatenated into a
  * buffer), HA1 lives only in stack buffers that are wiped before return,
- * and neither ever reaches a log line. */
+ * and neither ever reaches a log line.
+ *
+ * The hashes are OpenSSL's (EVP), from libcrypto loaded at the first
+ * digest (dl.h): most runs never see a challenge.  The cnonce comes from
+ * the kernel's generator (rand.h). */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
+#include "dl.h"
 #include "log.h"
+#include "rand.h"
 #include "sip/auth.h"
 #include "sip/msg-int.h"
 #include "xmalloc.h"
@@ -330,15 +337,34 @@ int sip_challenge_parse(struct sip_challenge *ch, const struct pl *val)
 
 /* ---- digest computation ---- */
 
+/* The part of libcrypto used here, typed by <openssl/evp.h>. */
+#define EVP_FUNCS(X) X(md5) X(sha256) X(sha512_256) X(MD_CTX_new) X(MD_CTX_free) \
+	X(DigestInit_ex) X(DigestUpdate) X(DigestFinal_ex)
+
+static struct evp_fns {
+#define X(f) __typeof__(EVP_##f) *f;
+	EVP_FUNCS(X)
+#undef X
+} evp;
+
+static const struct dl_sym evp_syms[] = {
+#define X(f) DL_SYM(struct evp_fns, f, "EVP_" #f),
+	EVP_FUNCS(X)
+#undef X
+};
+
+static struct dl_lib evp_lib = DL_LIB(OPENSSL_SONAME, "digest authentication", evp_syms, &evp);
+
+/* Once libcrypto is loaded. */
 static const EVP_MD *alg_md(enum sip_auth_alg alg)
 {
 	switch (alg) {
 	case SIP_AUTH_MD5:
-		return EVP_md5();
+		return evp.md5();
 	case SIP_AUTH_SHA256:
-		return EVP_sha256();
+		return evp.sha256();
 	case SIP_AUTH_SHA512_256:
-		return EVP_sha512_256();
+		return evp.sha512_256();
 	default:
 		return NULL;
 	}
@@ -364,33 +390,36 @@ static int hash_hex(enum sip_auth_alg alg, const struct pl *parts, size_t n,
 		    char out[SIP_AUTH_HEX_MAX])
 {
 	static const char hex[] = "0123456789abcdef";
-	const EVP_MD *md = alg_md(alg);
+	const EVP_MD *md;
 	unsigned char dig[EVP_MAX_MD_SIZE];
 	unsigned int dl = 0;
 	EVP_MD_CTX *ctx;
 	int err = 0;
 
+	if (dl_load(&evp_lib))
+		return ENOSYS;   /* no libcrypto: dl_load logged it */
+	md = alg_md(alg);
 	if (!md)
 		return EINVAL;
-	ctx = EVP_MD_CTX_new();
+	ctx = evp.MD_CTX_new();
 	if (!ctx) {
 		static const char msg[] = "sipterm: out of memory (digest)\n";
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 			abort();
 		abort();
 	}
-	if (!EVP_DigestInit_ex(ctx, md, NULL)) {
+	if (!evp.DigestInit_ex(ctx, md, NULL)) {
 		err = ENOTSUP;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((i && !EVP_DigestUpdate(ctx, ":", 1)) ||
-		    (parts[i].l && !EVP_DigestUpdate(ctx, parts[i].p, parts[i].l))) {
+		if ((i && !evp.DigestUpdate(ctx, ":", 1)) ||
+		    (parts[i].l && !evp.DigestUpdate(ctx, parts[i].p, parts[i].l))) {
 			err = EIO;
 			goto out;
 		}
 	}
-	if (!EVP_DigestFinal_ex(ctx, dig, &dl) || 2 * (size_t)dl >= SIP_AUTH_HEX_MAX) {
+	if (!evp.DigestFinal_ex(ctx, dig, &dl) || 2 * (size_t)dl >= SIP_AUTH_HEX_MAX) {
 		err = EIO;
 		goto out;
 	}
@@ -400,7 +429,7 @@ static int hash_hex(enum sip_auth_alg alg, const struct pl *parts, size_t n,
 	}
 	out[2 * dl] = '\0';
 out:
-	EVP_MD_CTX_free(ctx);
+	evp.MD_CTX_free(ctx);
 	explicit_bzero(dig, sizeof(dig));
 	return err;
 }
@@ -764,7 +793,7 @@ static int cnonce_make(const struct sip_auth *a, struct auth_realm *r)
 		snprintf(r->cnonce, sizeof(r->cnonce), "%s", a->test_cnonce);
 		return 0;
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (rand_fill(rnd, sizeof(rnd)))
 		return EIO;
 	for (unsigned i = 0; i < CNONCE_BYTES; i++) {
 		r->cnonce[2 * i] = hex[rnd[i] >> 4];

@@ -7,14 +7,13 @@
 
 #include <stdio.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "loop.h"
+#include "rand.h"
 #include "sip/sip-int.h"
 #include "xmalloc.h"
 
@@ -38,12 +37,11 @@ void sip_rand_token(char *out, size_t len)
 
 	if (len > sizeof(r))
 		len = sizeof(r);
-	if (RAND_bytes(r, (int)len) != 1) {
-		/* OpenSSL's CSPRNG failing is not expected; fall back to urandom */
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || read(fd, r, len) != (ssize_t)len)
+	if (rand_fill(r, len)) {
+		static const char msg[] = "sipterm: the kernel gives no random bytes\n";
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 			abort();
-		close(fd);
+		abort();
 	}
 	for (size_t i = 0; i < len; i++)
 		out[i] = alpha[r[i] % 36];
