@@ -309,6 +309,11 @@ static void conn_parse(struct sip_conn *c)
 					conn_close(c, EPIPE);
 			} else if (c->rx.len == 3 && c->rx.p[2] == '\r') {
 				break; /* wait for the rest of a ping */
+			} else if (c->rx.len == 2 && !c->outgoing) {
+				/* half a ping, or noise: clients ping (RFC 5626
+				 * 4.4.1), so on a connection a client opened
+				 * wait for what follows */
+				break;
 			} else {
 				buf_consume(&c->rx, 2);
 			}
@@ -345,8 +350,22 @@ static void conn_read(struct sip_conn *c)
 {
 	char tmp[16384];
 
-	for (;;) {
-		ssize_t n = recv(c->fd, tmp, sizeof(tmp), 0);
+	/* parse after each read, so that the bound applies to what waits for
+	 * the rest of a message and not to a burst of complete ones; a few
+	 * reads per round, so that one busy peer cannot starve the loop */
+	for (unsigned burst = 0; burst < 8; burst++) {
+		size_t room = c->t->max_buf - c->rx.len;
+		size_t want = room < sizeof(tmp) ? room : sizeof(tmp);
+		ssize_t n;
+
+		if (!want) {
+			char p[SA_STRLEN];
+			log_w("connection %s exceeded %zu buffered bytes; closing",
+			      sa_str(&c->peer, p, sizeof(p)), c->t->max_buf);
+			conn_close(c, EMSGSIZE);
+			return;
+		}
+		n = recv(c->fd, tmp, want, 0);
 		if (n == 0) {
 			conn_close(c, 0);
 			return;
@@ -356,20 +375,14 @@ static void conn_read(struct sip_conn *c)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				conn_close(c, errno);
-			break;
-		}
-		conn_touch(c);
-		if (buf_append(&c->rx, tmp, (size_t)n)) {
-			char p[SA_STRLEN];
-			log_w("connection %s exceeded %zu buffered bytes; closing",
-			      sa_str(&c->peer, p, sizeof(p)), c->t->max_buf);
-			conn_close(c, EMSGSIZE);
 			return;
 		}
-		if ((size_t)n < sizeof(tmp))
-			break;
+		conn_touch(c);
+		buf_append(&c->rx, tmp, (size_t)n); /* fits: n <= room */
+		conn_parse(c);
+		if (c->closed || (size_t)n < want)
+			return;
 	}
-	conn_parse(c);
 }
 
 static void conn_io(int fd, int events, void *arg)
