@@ -280,7 +280,9 @@ static void on_response(int err, const struct sip_msg *resp, void *arg)
 {
 	struct reg *r = arg;
 	struct account *a = r->acc;
-	uint16_t code = resp ? resp->scode : 408;
+	/* no response: a timeout is 408, a transport error 503 (RFC 3261
+	 * 8.1.3.1), as for calls and messages */
+	uint16_t code = resp ? resp->scode : err == ETIMEDOUT ? 408 : 503;
 	char reason[96];
 
 	if (resp && code < 200)

@@ -38,6 +38,7 @@ struct sip_ctrans {
 	struct sip_conn *conn;
 	struct tmr tretx, tgiveup, tend;
 	uint32_t interval;
+	bool unreachable;        /* marked by sip_ctrans_unreachable */
 	sip_ctrans_h *h;
 	void *arg;
 };
@@ -351,6 +352,50 @@ void sip_ctrans_conn_failed(struct sip *s, struct sip_conn *c, int err)
 			ct_fail(ct, err ? err : ECONNRESET);
 		else
 			ct_terminate(ct);
+	}
+}
+
+/* An ICMP error for a datagram to dst (RFC 3261 18.4, RFC 3263 4.3): UDP
+ * transactions still sending there fail now with err instead of at Timer
+ * B/F, so that their request moves to the next target.  An INVITE past
+ * its 1xx sends nothing more and waits on; one in Completed ends on its
+ * timer.  The matches are marked first and failed one by one, since each
+ * failure runs handlers that start or end transactions (the list is
+ * scanned again per failure: O(n) each). */
+void sip_ctrans_unreachable(struct sip *s, const struct sa *dst, int err)
+{
+	char d[SA_STRLEN];
+	unsigned marked = 0;
+
+	LIST_FOREACH(&s->ctl, e) {
+		struct sip_ctrans *ct = e->data;
+		ct->unreachable = ct->tp == SIP_TP_UDP && sa_eq(&ct->dst, dst) &&
+				  (ct->state == CT_CALLING ||
+				   (ct->state == CT_PROCEEDING && !ct->invite));
+		marked += ct->unreachable;
+	}
+	if (marked)
+		log_i("UDP to %s: %s; failing %u transaction%s", sa_str(dst, d, sizeof(d)),
+		      strerror(err), marked, marked == 1 ? "" : "s");
+	else
+		log_i("UDP to %s: %s (nothing of ours waits on it: ignored)",
+		      sa_str(dst, d, sizeof(d)), strerror(err));
+	for (;;) {
+		struct sip_ctrans *hit = NULL;
+		LIST_FOREACH(&s->ctl, e) {
+			struct sip_ctrans *ct = e->data;
+			if (ct->unreachable) {
+				hit = ct;
+				break;
+			}
+		}
+		if (!hit)
+			return;
+		hit->unreachable = false;
+		if (hit->state == CT_CALLING || hit->state == CT_PROCEEDING) {
+			log_d("transaction %s failed: %s", hit->branch, strerror(err));
+			ct_fail(hit, err);
+		}
 	}
 }
 

@@ -33,6 +33,7 @@ void sip_ctrans_abandon(struct sip_ctrans *ct);
 int sip_ctrans_cancel(struct sip_ctrans *ct, sip_ctrans_h *h, void *arg);
 bool sip_ctrans_recv(struct sip *s, const struct sip_msg *resp);
 void sip_ctrans_conn_failed(struct sip *s, struct sip_conn *c, int err);
+void sip_ctrans_unreachable(struct sip *s, const struct sa *dst, int err);
 struct sip_conn *sip_ctrans_conn(const struct sip_ctrans *ct);
 void sip_ctrans_close_all(struct sip *s);
 unsigned sip_ctrans_pending(const struct sip *s);

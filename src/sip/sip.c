@@ -114,6 +114,15 @@ static void on_conn(struct sip_conn *c, int err, void *arg)
 		s->connh(c, err, s->connarg);
 }
 
+/* An ICMP error for a datagram we sent to dst (RFC 3261 18.4): requests
+ * waiting on dst fail over now.  One for a response or an ACK (a peer
+ * that left), or a late one for a transaction already over, changes
+ * nothing. */
+static void on_icmp(const struct sa *dst, int err, void *arg)
+{
+	sip_ctrans_unreachable(arg, dst, err);
+}
+
 int sip_alloc(struct sip **sp, const struct sip_cfg *cfg)
 {
 	struct sip *s = xcalloc(1, sizeof(*s));
@@ -132,6 +141,7 @@ int sip_alloc(struct sip **sp, const struct sip_cfg *cfg)
 		sip_free(s);
 		return err;
 	}
+	sip_tp_set_icmp_handler(s->tp, on_icmp);
 	*sp = s;
 	return 0;
 }

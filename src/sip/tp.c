@@ -5,16 +5,24 @@
  * (RFC 3261 18), framed by Content-Length, bounded in buffered bytes, closed
  * when idle, and answer a CRLFCRLF ping with a CRLF pong (RFC 5626 3.5.1).
  * Connections are reference counted: a transaction that sent on one keeps
- * the object alive after the socket closed, and sees it as dead. */
+ * the object alive after the socket closed, and sees it as dead.
+ * UDP sockets take ICMP errors (IP_RECVERR): an unreachable destination
+ * is reported at once (RFC 3261 18.4) instead of at Timer B/F. */
 #include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/errqueue.h>
+#endif
 
 #include "buf.h"
 #include "hash.h"
@@ -63,6 +71,7 @@ struct sip_transport {
 	sip_recv_h *recvh;
 	sip_bad_h *badh;
 	sip_conn_h *connh;
+	sip_icmp_h *icmph;
 	void *arg;
 	char *udpbuf;
 };
@@ -131,6 +140,96 @@ static bool only_crlf(const char *p, size_t n)
 	return true;
 }
 
+#if defined(__linux__) && defined(IP_RECVERR) && defined(IPV6_RECVERR)
+#define TP_RECVERR 1
+
+/* RFC 3261 18.4: host, network, port or protocol unreachable and parameter
+ * problems fail the send; source quench, TTL exceeded and "fragmentation
+ * needed" / "packet too big" (the kernel learns the path MTU, the
+ * retransmission fits) do not. */
+static bool icmp_fatal(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP)
+		return (ee->ee_type == ICMP_DEST_UNREACH && ee->ee_code != ICMP_FRAG_NEEDED) ||
+		       ee->ee_type == ICMP_PARAMETERPROB;
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6)
+		return ee->ee_type == ICMP6_DST_UNREACH || ee->ee_type == ICMP6_PARAM_PROB;
+	return false;
+}
+
+/* Take the ICMP errors the kernel queued on a UDP socket (IP_RECVERR) and
+ * report each fatal one with the destination of the datagram that drew it
+ * (msg_name; SO_EE_OFFENDER is the node that sent the ICMP).  Until the
+ * queue is empty the socket stays readable, so it is drained here; a
+ * bounded round, the rest comes with the next one.  Never blocks. */
+static void udp_errqueue(struct listener *l, int fd)
+{
+	struct sip_transport *t = l->t;
+
+	for (unsigned burst = 0; burst < 32; burst++) {
+		union {
+			char buf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+					    sizeof(struct sockaddr_in6)) + 64];
+			struct cmsghdr align;
+		} ctl;
+		struct sock_extended_err *ee = NULL;
+		size_t eelen = 0;
+		char d[SA_STRLEN], o[SA_STRLEN];
+		struct msghdr mh;
+		struct sa dst, off;
+		int err;
+
+		memset(&mh, 0, sizeof(mh));
+		memset(&dst, 0, sizeof(dst));
+		mh.msg_name = &dst.u;
+		mh.msg_namelen = sizeof(dst.u);
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		/* no iovec: the quoted datagram is not needed (MSG_TRUNC) */
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* EAGAIN: the queue is empty */
+		}
+		dst.len = mh.msg_namelen;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			     (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(*ee))) {
+				ee = (struct sock_extended_err *)CMSG_DATA(c);
+				eelen = c->cmsg_len - CMSG_LEN(0);
+			}
+		}
+		if (!ee || !sa_isset(&dst))
+			continue;
+		memset(&off, 0, sizeof(off));
+		if ((ee->ee_origin == SO_EE_ORIGIN_ICMP || ee->ee_origin == SO_EE_ORIGIN_ICMP6) &&
+		    eelen >= sizeof(*ee) + sizeof(struct sockaddr_in)) {
+			const struct sockaddr *so = SO_EE_OFFENDER(ee);
+			size_t sl = so->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				  : sizeof(struct sockaddr_in);
+			if ((so->sa_family == AF_INET || so->sa_family == AF_INET6) &&
+			    eelen >= sizeof(*ee) + sl) {
+				memcpy(&off.u, so, sl);
+				off.len = (socklen_t)sl;
+			}
+		}
+		err = ee->ee_errno ? (int)ee->ee_errno : EHOSTUNREACH;
+		if (!icmp_fatal(ee)) {
+			log_d("UDP to %s: ICMP type %u code %u from %s (%s): not a send failure",
+			      sa_str(&dst, d, sizeof(d)), ee->ee_type, ee->ee_code,
+			      sa_isset(&off) ? sa_str(&off, o, sizeof(o)) : "?", strerror(err));
+			continue;
+		}
+		log_d("UDP to %s: %s (ICMP type %u code %u from %s)", sa_str(&dst, d, sizeof(d)),
+		      strerror(err), ee->ee_type, ee->ee_code,
+		      sa_isset(&off) ? sa_str(&off, o, sizeof(o)) : "?");
+		if (t->icmph)
+			t->icmph(&dst, err, t->arg);
+	}
+}
+#endif
+
 static void udp_read(int fd, int events, void *arg)
 {
 	struct listener *l = arg;
@@ -147,8 +246,20 @@ static void udp_read(int fd, int events, void *arg)
 		rx.local = l->addr;
 		rx.src.len = sizeof(rx.src.u);
 		n = recvfrom(fd, t->udpbuf, UDP_MAX, 0, &rx.src.u.sa, &rx.src.len);
-		if (n < 0)
-			return;
+		if (n < 0) {
+			int err = errno;
+			if (err == EINTR)
+				continue;
+#ifdef TP_RECVERR
+			/* a queued ICMP error makes the socket readable and
+			 * fails one recvfrom (ECONNREFUSED, ...), or none if a
+			 * sendto took it first: the queue has the details */
+			udp_errqueue(l, fd);
+#endif
+			if (err == EAGAIN || err == EWOULDBLOCK)
+				return;
+			continue; /* datagrams may wait behind the error */
+		}
 		if (n == 0 || only_crlf(t->udpbuf, (size_t)n))
 			continue; /* keep-alive */
 		if ((unsigned char)t->udpbuf[0] < 0x04)
@@ -522,13 +633,18 @@ int sip_tp_send(struct sip_transport *t, enum sip_tp tp, const struct sa *dst,
 		if (len > UDP_MAX)
 			return EMSGSIZE;
 		trace(true, tp, dst, data, len);
-		if (sendto(l->udp, data, len, 0, &dst->u.sa, dst->len) < 0) {
+		/* an ICMP error queued for an earlier datagram (IP_RECVERR) fails
+		 * the next sendto once, whatever its destination: send again
+		 * (the error queue reports it to the right sender); a real
+		 * error repeats */
+		for (unsigned i = 0; i < 3; i++) {
+			if (sendto(l->udp, data, len, 0, &dst->u.sa, dst->len) >= 0)
+				return 0;
 			err = errno;
-			if (err == EAGAIN)
+			if (err == EAGAIN || err == EWOULDBLOCK)
 				return 0; /* a lost datagram: retransmission covers it */
-			return err;
 		}
-		return 0;
+		return err;
 	}
 	if (tp == SIP_TP_TLS)
 		return EPROTONOSUPPORT; /* the TLS transport slots in here */
@@ -650,6 +766,14 @@ static int listener_bind(struct listener *l, const struct sa *addr, unsigned mas
 			return errno;
 		if (sa_af(&a) == AF_INET6)
 			setsockopt(l->udp, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+#ifdef TP_RECVERR
+		/* ICMP errors for our datagrams, which the kernel drops on an
+		 * unconnected socket otherwise (read in udp_errqueue) */
+		if (sa_af(&a) == AF_INET6)
+			setsockopt(l->udp, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+		else
+			setsockopt(l->udp, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
+#endif
 		if (bind(l->udp, &a.u.sa, a.len) < 0)
 			goto fail;
 		a.len = sizeof(a.u);
@@ -750,6 +874,13 @@ int sip_tp_alloc(struct sip_transport **tp, const struct sip_tp_cfg *cfg,
 	}
 	*tp = t;
 	return 0;
+}
+
+/* Who hears about ICMP errors on UDP (the SIP layer fails transactions);
+ * it gets the arg given to sip_tp_alloc. */
+void sip_tp_set_icmp_handler(struct sip_transport *t, sip_icmp_h *h)
+{
+	t->icmph = h;
 }
 
 void sip_tp_free(struct sip_transport *t)

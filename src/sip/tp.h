@@ -48,6 +48,10 @@ typedef void (sip_bad_h)(const char *data, size_t len, const char *reason,
 			 const struct sip_rx *rx, void *arg);
 /* A stream connection failed or closed; users of it fail over. */
 typedef void (sip_conn_h)(struct sip_conn *c, int err, void *arg);
+/* A UDP datagram we sent to dst drew an ICMP error that RFC 3261 18.4
+ * counts as a failure to send (err: ECONNREFUSED for port unreachable,
+ * EHOSTUNREACH, ENETUNREACH, ...); senders to dst fail over. */
+typedef void (sip_icmp_h)(const struct sa *dst, int err, void *arg);
 
 #define SIP_TP_MAX_LISTEN 4
 
@@ -64,6 +68,7 @@ void sip_tp_cfg_default(struct sip_tp_cfg *cfg);
 int sip_tp_alloc(struct sip_transport **tp, const struct sip_tp_cfg *cfg,
 		 sip_recv_h *recvh, sip_bad_h *badh, sip_conn_h *connh, void *arg);
 void sip_tp_free(struct sip_transport *t);
+void sip_tp_set_icmp_handler(struct sip_transport *t, sip_icmp_h *h);
 int sip_tp_send(struct sip_transport *t, enum sip_tp tp, const struct sa *dst,
 		struct sip_conn *conn, const void *data, size_t len, struct sip_conn **used);
 int sip_tp_laddr(struct sip_transport *t, enum sip_tp tp, const struct sa *dst,

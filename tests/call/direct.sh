@@ -6,8 +6,9 @@
 # plays, both directions at once, for PCMU and for PCMA; tests/tools/xcorr
 # finds each sent signal in the other side's recording (normalized cross-
 # correlation >= 0.9).  Then: DTMF 123#* by RFC 4733 and by SIP INFO, hold
-# and resume, hangup from either side, a callee that does not exist (408,
-# exit status 6) and a busy one (486, exit status 5).
+# and resume, hangup from either side, a callee that never answers (408,
+# exit status 6), a port nobody listens on (ICMP port unreachable: 503 at
+# once, exit status 4) and a busy callee (486, exit status 5).
 #
 # xcorr aligns 250 ms blocks of the recording on their own (--align-ms):
 # an adaptive jitter buffer may move its delay by a frame when the machine
@@ -22,7 +23,7 @@ call_need
 MIN_CORR=0.9
 T=$TEST_TMP
 
-tap_plan 39
+tap_plan 42
 
 gen_sweep "$T/a.wav" 300 3000 3
 gen_speech "$T/b.wav" "The quick brown fox jumps over the lazy dog, twice."
@@ -37,10 +38,21 @@ st_conf PCMA '[media]\ncodecs = PCMA\n'
 # T1 50 ms: an INVITE into the void times out (Timer B, 64*T1) in 3.2 s
 st_conf fast '[general]\nt1 = 50\n'
 
-# --- 408: nobody listens (runs in the background while PCMU talks) ---
-dead=$(free_port)
-st_bg void 20 -f "$T/fast.conf" -e "call sip:nobody@127.0.0.1:$dead" \
+# --- 408: a socket that takes the INVITE and never answers (in the
+# background while PCMU talks) ---
+need_cmd socat socat
+silent=$(free_port)
+timeout 20 socat -u "UDP4-RECV:$silent,bind=127.0.0.1" /dev/null &
+test_pids="$test_pids $!"
+sleep 0.2
+st_bg void 20 -f "$T/fast.conf" -e "call sip:nobody@127.0.0.1:$silent" \
 	-e 'wait call-answered 15' -e quit
+# --- 503 at once: a port nobody listens on (ICMP port unreachable) ---
+dead=$(free_port)
+t_dead=$(date +%s%N)
+st_bg closed 20 -e "call sip:nobody@127.0.0.1:$dead" -e 'wait call-answered 15' -e quit
+st_wait closed; rc_closed=$?
+t_dead=$(( ($(date +%s%N) - t_dead) / 1000000 ))
 
 # audio_call CODEC WHO-HANGS-UP: one call with audio both ways
 audio_call() {
@@ -133,25 +145,43 @@ audio_call PCMA callee
 # 7-9. the call into the void
 st_wait void; rc=$?
 if [ $rc = 6 ]; then
-	ok "call to a port where nobody listens: wait call-answered exits 6"
+	ok "call to a socket that never answers: wait call-answered exits 6"
 else
-	not_ok "call to a port where nobody listens: wait call-answered exits 6 (got $rc)"
+	not_ok "call to a socket that never answers: wait call-answered exits 6 (got $rc)"
 	st_dump void
 fi
 l=$(ev void call-ended | head -n 1)
 if [ "$(ev_field "$l" status)" = 408 ]; then
-	ok "call to a port where nobody listens: call-ended status 408"
+	ok "call to a socket that never answers: call-ended status 408 (Timer B)"
 else
-	not_ok "call to a port where nobody listens: call-ended status 408"
+	not_ok "call to a socket that never answers: call-ended status 408 (Timer B)"
 	diag "got: ${l:-no call-ended event}"
 fi
 if [ -z "$(ev void call-answered)" ] && [ -z "$(ev void call-ringing)" ]; then
-	ok "call to a port where nobody listens: neither ringing nor answered"
+	ok "call to a socket that never answers: neither ringing nor answered"
 else
-	not_ok "call to a port where nobody listens: neither ringing nor answered"
+	not_ok "call to a socket that never answers: neither ringing nor answered"
+fi
+# 10-12. the port nobody listens on
+l=$(ev closed call-ended | head -n 1)
+if [ $rc_closed = 4 ]; then
+	ok "call to a port nobody listens on: exit 4 (call failed)"
+else
+	not_ok "call to a port nobody listens on: exit 4 (got $rc_closed)"
+	st_dump closed
+fi
+if [ "$(ev_field "$l" status)" = 503 ] && [ "$(ev_field "$l" reason)" = "Connection refused" ]; then
+	ok "call to a port nobody listens on: call-ended 503 Connection refused"
+else
+	not_ok "call to a port nobody listens on: call-ended 503 Connection refused (got: ${l:-nothing})"
+fi
+if [ "$t_dead" -lt 3000 ]; then
+	ok "call to a port nobody listens on: over in $t_dead ms (no 32 s Timer B)"
+else
+	not_ok "call to a port nobody listens on: over in $t_dead ms (want < 3000)"
 fi
 
-# 10-15. PCMA
+# 13-18. PCMA
 check_audio PCMA callee
 
 # Phase 2, at once: DTMF both ways of sending it with hold and resume; a
@@ -176,7 +206,7 @@ _answered() { [ -n "$(ev "$1" call-answered)" ]; }
 wait_for 5 _answered b-max || diag "b-max did not answer the first call"
 st_bg a-max2 20 -f "$T/base.conf" -e "call sip:bob@127.0.0.1:$port" -e 'wait call-answered 5' -e quit
 
-# 16-32. DTMF, hold, resume
+# 19-35. DTMF, hold, resume
 st_wait a-dtmf; ra=$?
 st_wait b-dtmf; rb=$?
 if [ $ra = 0 ] && [ $rb = 0 ]; then
@@ -285,7 +315,7 @@ else
 	not_ok "audio flows again after resume: the callee recorded $rec_secs s"
 fi
 
-# 33-35. a busy callee: rejects with 486
+# 36-38. a busy callee: rejects with 486
 st_wait a-busy; ra=$?
 st_wait b-busy; rb=$?
 if [ $ra = 5 ]; then
@@ -307,7 +337,7 @@ else
 	not_ok "busy callee: it reports call-ended 486 by local and exits 0 (exit $rb, ${l:-no event})"
 fi
 
-# 36. --max-calls 1: a second call while one is up gets 486 too
+# 39. --max-calls 1: a second call while one is up gets 486 too
 st_wait a-max2; r2=$?
 st_wait a-max1; r1=$?
 st_wait b-max
@@ -318,7 +348,7 @@ else
 	st_dump a-max2
 fi
 
-# 37-39. nothing left behind
+# 40-42. nothing left behind
 n=0
 for f in "$T"/*.err; do
 	if grep -qiE 'sanitizer|assert|segmentation|core dumped' "$f"; then

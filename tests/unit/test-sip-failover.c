@@ -5,8 +5,8 @@
  * The targets come from SRV records served by dnsmasq (started here, as in
  * test-sip-resolv.c) for names under fo.test, all pointing at 127.0.0.1
  * ports this program holds: a TCP port bound without listen() refuses, a
- * silent UDP socket never answers, and plain sockets play the servers
- * that do.  Without /usr/sbin/dnsmasq the cases are skipped, unless
+ * silent UDP socket never answers, a UDP port bound and closed again draws
+ * an ICMP port unreachable, and plain sockets play the servers that do.  Without /usr/sbin/dnsmasq the cases are skipped, unless
  * SIPTERM_REQUIRE_INTEROP=1, where they fail.  SIP time is a fake clock
  * (advance_to), DNS answers arrive in real time; every wait is bounded. */
 #include <stdarg.h>
@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ enum {
 	S_SILENT,    /* UDP, never answers */
 	S_UDP_503,   /* UDP, answers 503 */
 	S_UDP_OK,    /* UDP, answers */
+	S_UDP_CLOSED, /* UDP, nobody listens: ICMP port unreachable */
+	S_UDP_CLOSED2, /* another one */
 	S_NUM
 };
 
@@ -145,6 +148,12 @@ static const struct { const char *name; int srv; unsigned prio; } srv_records[] 
 	/* 503, then an answer */
 	SRV("_sip._udp.busy.fo.test", S_UDP_503, 10),
 	SRV("_sip._udp.busy.fo.test", S_UDP_OK, 20),
+	/* nobody listens on the UDP port (ICMP), then an answer */
+	SRV("_sip._udp.closed.fo.test", S_UDP_CLOSED, 10),
+	SRV("_sip._udp.closed.fo.test", S_UDP_OK, 20),
+	/* nobody listens on either UDP port */
+	SRV("_sip._udp.allclosed.fo.test", S_UDP_CLOSED, 10),
+	SRV("_sip._udp.allclosed.fo.test", S_UDP_CLOSED2, 20),
 	/* every target refuses */
 	SRV("_sip._tcp.dead.fo.test", S_DEAD1, 10),
 	SRV("_sip._tcp.dead.fo.test", S_DEAD2, 20),
@@ -457,6 +466,9 @@ static void need_dns(void)
 	skip();
 }
 
+static bool want_v6;     /* the next setup listens on ::1 too */
+static bool no_v6;       /* it could not: the case skips */
+
 static int setup(void **state)
 {
 	struct sip_cfg cfg;
@@ -474,7 +486,16 @@ static int setup(void **state)
 	sa_set(&cfg.tp.listen[0], "127.0.0.1", 0);
 	cfg.tp.nlisten = 1;
 	cfg.tp.next_free = false;
+	if (want_v6) {
+		sa_set(&cfg.tp.listen[1], "::1", 0);
+		cfg.tp.nlisten = 2;
+	}
 	err = sip_alloc(&E.s, &cfg);
+	no_v6 = want_v6 && (err == EADDRNOTAVAIL || err == EAFNOSUPPORT);
+	if (no_v6) {
+		cfg.tp.nlisten = 1;
+		err = sip_alloc(&E.s, &cfg);
+	}
 	if (err) {
 		print_error("sip_alloc: %s\n", strerror(err));
 		return -1;
@@ -645,6 +666,208 @@ static void test_all_refuse(void **state)
 	assert_int_equal(E.calls, 1);
 }
 
+/* True when the stack's UDP socket of family af has nothing to read and
+ * no error queued: ICMP errors were drained (else select() would report
+ * the socket readable forever and the loop would spin). */
+static bool stack_udp_quiet(int af)
+{
+	struct sa me, a;
+
+	settle();
+	if (sip_tp_listen_addr(sip_transport(E.s), af, &me))
+		return false;
+	sa_set_port(&me, sip_tp_port(sip_transport(E.s), SIP_TP_UDP, af));
+	for (int fd = 3; fd < FD_SETSIZE; fd++) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		int type = 0;
+		socklen_t tl = sizeof(type);
+		a.len = sizeof(a.u);
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_DGRAM ||
+		    getsockname(fd, &a.u.sa, &a.len) < 0 || !sa_eq(&a, &me))
+			continue;
+		return poll(&p, 1, 0) == 0;
+	}
+	fail_msg("the stack's UDP socket is not found");
+	return false;
+}
+
+/* RFC 3261 18.4, RFC 3263 4.3: nobody listens on the first target's UDP
+ * port, and its ICMP port unreachable is a transport error: the request
+ * goes to the next target at once (fake time 0, under a second of real
+ * time) instead of after Timer F, and the answer is read from the socket
+ * that took the ICMP error. */
+static void test_udp_unreachable(void **state)
+{
+	const struct rx *x;
+	uint64_t t0 = real_ms();
+	(void)state;
+
+	need_dns();
+	start("sip:bob@closed.fo.test;transport=udp");
+	WAIT_RX(count(S_UDP_OK) == 1);
+	assert_true(real_ms() - t0 < 1000);
+	x = first(S_UDP_OK);
+	assert_int_equal(x->at, 0);
+	assert_pl(&x->m->via->transport, "UDP");
+	assert_int_equal(E.calls, 0);
+	reply(x, 200);
+	WAIT_RX(E.calls == 1);
+	assert_int_equal(E.err, 0);
+	assert_int_equal(E.code, 200);
+	assert_int_equal(E.final_at, 0);
+	assert_true(stack_udp_quiet(AF_INET));
+	advance_to(64 * T1 + 1000);
+	drain();
+	assert_int_equal(count(S_UDP_OK), 1);
+	assert_int_equal(E.calls, 1);
+}
+
+/* Nobody listens on any UDP target: each ICMP error moves the request on
+ * (the second one comes while the first is being handled), and the user
+ * gets one error, the transport's, at once. */
+static void test_udp_all_unreachable(void **state)
+{
+	uint64_t t0 = real_ms();
+	(void)state;
+
+	need_dns();
+	start("sip:bob@allclosed.fo.test;transport=udp");
+	WAIT_UNTIL(E.calls == 1);
+	assert_true(real_ms() - t0 < 1000);
+	assert_int_equal(E.err, ECONNREFUSED);
+	assert_int_equal(E.code, 0);
+	assert_int_equal(E.final_at, 0);
+	assert_true(stack_udp_quiet(AF_INET));
+	advance_to(64 * T1 + 1000);
+	assert_int_equal(E.calls, 1);
+}
+
+/* One UDP target, nobody on its port: ECONNREFUSED for the user at once,
+ * not ETIMEDOUT after 64*T1. */
+static void unreachable_single(const char *host, int af)
+{
+	char uri[96];
+	uint64_t t0;
+	struct sa a;
+	uint16_t port;
+	int fd = socket(af, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	/* a port of that family bound and closed: nobody listens there */
+	assert_true(fd >= 0);
+	sa_set(&a, host, 0);
+	assert_int_equal(bind(fd, &a.u.sa, a.len), 0);
+	a.len = sizeof(a.u);
+	getsockname(fd, &a.u.sa, &a.len);
+	port = sa_port(&a);
+	close(fd);
+	snprintf(uri, sizeof(uri), af == AF_INET6 ? "sip:bob@[%s]:%u;transport=udp"
+						  : "sip:bob@%s:%u;transport=udp", host, (unsigned)port);
+	t0 = real_ms();
+	start(uri);
+	WAIT_UNTIL(E.calls == 1);
+	assert_true(real_ms() - t0 < 1000);
+	assert_int_equal(E.err, ECONNREFUSED);
+	assert_int_equal(E.code, 0);
+	assert_int_equal(E.final_at, 0);
+	assert_true(stack_udp_quiet(af));
+	advance_to(64 * T1 + 1000);
+	assert_int_equal(E.calls, 1);
+}
+
+static void test_udp_unreachable_single(void **state)
+{
+	(void)state;
+	unreachable_single("127.0.0.1", AF_INET);
+}
+
+static int setup_v6(void **state)
+{
+	int rc;
+
+	want_v6 = true;
+	rc = setup(state);
+	want_v6 = false;
+	return rc;
+}
+
+static void test_udp_unreachable_single_v6(void **state)
+{
+	(void)state;
+	if (no_v6)
+		skip();
+	unreachable_single("::1", AF_INET6);
+}
+
+/* For the stray case: answer, then send one more datagram at once. */
+static struct sa stray_to;
+static int stray_reply_err = -1, stray_send_err = -1;
+
+static bool stray_req(struct sip *s, struct sip_strans *st, const struct sip_msg *req,
+		      const struct sip_rx *rx, void *arg)
+{
+	static const char msg[] = "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKstray\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@fo.test>;tag=s\r\nTo: <sip:b@fo.test>\r\n"
+		"Call-ID: stray\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	(void)req;
+	(void)rx;
+	(void)arg;
+	/* the answer goes to a socket that is gone: on loopback its ICMP
+	 * error is queued before sendto returns, and the kernel fails the
+	 * next sendto on the socket with it, whatever its destination */
+	stray_reply_err = sip_reply(st, 200, NULL, NULL, NULL, NULL);
+	stray_send_err = sip_tp_send(sip_transport(s), SIP_TP_UDP, &stray_to, NULL, msg,
+				     sizeof(msg) - 1, NULL);
+	return true;
+}
+
+/* RFC 3261 18.4: an ICMP error for a response (the peer that sent the
+ * request is gone) fails nothing: a request pending elsewhere goes on, a
+ * datagram sent right after the response still leaves, and the socket
+ * still reads. */
+static void test_udp_stray_icmp(void **state)
+{
+	static const char req[] = "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKgone;rport\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:gone@fo.test>;tag=g\r\nTo: <sip:x@fo.test>\r\n"
+		"Call-ID: gone\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	char uri[96];
+	const struct rx *x;
+	struct sa me;
+	int fd;
+	(void)state;
+
+	sa_set(&stray_to, "127.0.0.1", srv_port[S_UDP_OK]);
+	stray_reply_err = stray_send_err = -1;
+	sip_set_handlers(E.s, stray_req, NULL, NULL);
+	snprintf(uri, sizeof(uri), "sip:bob@127.0.0.1:%u;transport=udp",
+		 (unsigned)srv_port[S_UDP_OK]);
+	start(uri);
+	WAIT_RX(count(S_UDP_OK) == 1);
+	x = first(S_UDP_OK);
+
+	/* a peer sends a request and leaves before the answer */
+	assert_int_equal(sip_tp_listen_addr(sip_transport(E.s), AF_INET, &me), 0);
+	sa_set_port(&me, sip_tp_port(sip_transport(E.s), SIP_TP_UDP, AF_INET));
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(sendto(fd, req, sizeof(req) - 1, 0, &me.u.sa, me.len),
+			 (ssize_t)sizeof(req) - 1);
+	close(fd);
+	WAIT_UNTIL(stray_send_err != -1);
+	assert_int_equal(stray_reply_err, 0);
+	assert_int_equal(stray_send_err, 0);
+	WAIT_RX(count(S_UDP_OK) == 2);
+	assert_true(stack_udp_quiet(AF_INET));
+	assert_int_equal(E.calls, 0);
+
+	/* the pending request still gets its answer */
+	reply(x, 200);
+	WAIT_RX(E.calls == 1);
+	assert_int_equal(E.err, 0);
+	assert_int_equal(E.code, 200);
+}
+
 /* ---------- the group ---------- */
 
 static int group_setup(void **state)
@@ -658,10 +881,17 @@ static int group_setup(void **state)
 		log_trace_enable(true);
 	}
 	for (int k = 0; k < S_NUM; k++) {
-		bool udp = k == S_SILENT || k == S_UDP_503 || k == S_UDP_OK;
+		bool closed = k == S_UDP_CLOSED || k == S_UDP_CLOSED2;
+		bool udp = k == S_SILENT || k == S_UDP_503 || k == S_UDP_OK || closed;
 		srv_fd[k] = sock_bound(udp ? SOCK_DGRAM : SOCK_STREAM, &srv_port[k]);
 		if (srv_fd[k] < 0)
 			return -1;
+		if (closed) {
+			/* the port was free a moment ago: nobody listens there */
+			close(srv_fd[k]);
+			srv_fd[k] = -1;
+			continue;
+		}
 		if (!udp && k != S_DEAD1 && k != S_DEAD2 && listen(srv_fd[k], 8) < 0)
 			return -1;
 	}
@@ -712,6 +942,12 @@ int main(void)
 		CASE(rfc3263_4_3_timeout_next_target, test_timeout),
 		CASE(rfc3263_4_3_503_next_target, test_503),
 		CASE(rfc3263_4_3_all_targets_refuse_one_error, test_all_refuse),
+		CASE(rfc3261_18_4_udp_port_unreachable_next_target, test_udp_unreachable),
+		CASE(rfc3261_18_4_udp_all_targets_unreachable_one_error, test_udp_all_unreachable),
+		CASE(rfc3261_18_4_udp_port_unreachable_single_target, test_udp_unreachable_single),
+		{ "rfc3261_18_4_udp_port_unreachable_single_target_v6",
+		  test_udp_unreachable_single_v6, setup_v6, teardown, NULL },
+		CASE(rfc3261_18_4_icmp_for_a_response_fails_nothing, test_udp_stray_icmp),
 	};
 
 	return cmocka_run_group_tests_name("sip-failover", tests, group_setup, group_teardown);
