@@ -70,6 +70,11 @@ free_port() {
 	return 1
 }
 
+# udp_bound PORT: something listens on UDP PORT.
+udp_bound() {
+	ss -Huanl 2>/dev/null | awk '{print $4}' | grep -q ":$1\$"
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	_t=$(( $1 * 10 )); shift

@@ -44,7 +44,7 @@ need_cmd socat socat
 silent=$(free_port)
 timeout 20 socat -u "UDP4-RECV:$silent,bind=127.0.0.1" /dev/null &
 test_pids="$test_pids $!"
-sleep 0.2
+wait_for 5 udp_bound "$silent"
 st_bg void 20 -f "$T/fast.conf" -e "call sip:nobody@127.0.0.1:$silent" \
 	-e 'wait call-answered 15' -e quit
 # --- 503 at once: a port nobody listens on (ICMP port unreachable) ---

@@ -120,6 +120,7 @@ while time.time() < end:
         pass
 " "$T"
 	bh_pid=$!
+	wait_for 5 udp_bound "$bh"
 	st_conf hole "[account hole]\nuri = sip:hole@127.0.0.1:$bh\npassword = x\nregistrar = sip:127.0.0.1:$bh\n"
 	st_bg hole 30 -f "$T/hole.conf" --siptrace="$T/hole.trace" \
 		-e 'call sip:bob@127.0.0.1:9' -e quit

@@ -45,6 +45,9 @@ im_cmd s "$(cat "$T/burst.txt")"
 _reported() { [ "$(grep -c '"direction":"in"' "$T/r.out")" -ge $K ]; }
 n=0
 while ! _reported && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done
+# S is frozen first: it must not see R's port close (an ICMP unreachable
+# fails its queue at once), it must die with messages still in flight
+kill -STOP "$spid"
 kill -KILL "$rpid"
 reported=$(grep -c '"direction":"in"' "$T/r.out")
 if [ "$reported" -ge $K ] && [ "$reported" -lt $N ]; then
@@ -73,8 +76,7 @@ else
 	not_ok "the receiver's history: all records whole ($recs of $lines)"
 fi
 
-# 5-6. kill -9 the sender too (its queue is stuck on the dead receiver)
-sleep 0.3
+# 5-6. kill -9 the sender too, its queue still in flight
 kill -KILL "$spid"
 fs=$(ls "$(im_chats s)"/sipterm@127.0.0.1_"$pr"-*.chat 2>/dev/null)
 im_evr s 'select(.event == "message" and .direction == "out") | "\(.id)\t\(.text)"' |

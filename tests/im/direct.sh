@@ -5,7 +5,8 @@
 # Both ways with UTF-8 text (quotes, apostrophes, '#', a tab); a 5000-byte
 # message that must go over TCP (RFC 3428: never over UDP above 1300
 # bytes) and arrives whole; a message to a port where nobody listens is
-# reported failed within Timer F (64*T1, T1 = 50 ms here); text that is not
+# reported failed at once (503, ICMP port unreachable), one to a socket
+# that never answers within Timer F (64*T1, T1 = 50 ms here); text that is not
 # UTF-8 is refused with a clear error and nothing is sent or stored.  A
 # hand-made MESSAGE resent three times with the same Call-ID and CSeq is
 # answered each time and shown once; bytes that are not UTF-8 arrive as
@@ -19,6 +20,7 @@
 
 im_need
 need_cmd perl perl
+need_cmd socat socat
 T=$TEST_TMP
 
 tap_plan 23
@@ -103,17 +105,22 @@ else
 	not_ok "the small MESSAGE went over UDP, the 5000-byte one over TCP (sent over: $tps; status $st2)"
 fi
 
-# 8. nobody listens: failed within Timer F (64 * 50 ms = 3.2 s)
+# 8. nobody listens: the ICMP port unreachable fails it at once (503);
+# a socket that reads and never answers: 408 after Timer F (64 * 50 ms)
 dead=$(free_port)
+silent=$(free_port)
+timeout 20 socat -u "UDP4-RECV:$silent,bind=127.0.0.1" /dev/null &
+test_pids="$test_pids $!"
+wait_for 5 udp_bound "$silent"
 t0=$(date +%s%N)
-im_cmd a "msg sip:nobody@127.0.0.1:$dead hello?"
-im_wait_count 10 a '.event == "message-status" and .status == "failed"' 1
+im_cmd a "msg sip:nobody@127.0.0.1:$dead hello?" "msg sip:quiet@127.0.0.1:$silent anyone?"
+im_wait_count 10 a '.event == "message-status" and .status == "failed"' 2
 t1ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-fl=$(im_ev a 'select(.event == "message-status" and .status == "failed") | "\(.peer) \(.code)"' | head -n 1)
-if [ "$fl" = "\"sip:nobody@127.0.0.1:$dead 408\"" ] && [ "$t1ms" -le 6000 ]; then
-	ok "a message to a port where nobody listens: failed 408 after $t1ms ms (Timer F 3.2 s)"
+fl=$(im_ev a 'select(.event == "message-status" and .status == "failed") | "\(.peer) \(.code)"' | tr -d '"' | tr '\n' ' ')
+if [ "$fl" = "sip:nobody@127.0.0.1:$dead 503 sip:quiet@127.0.0.1:$silent 408 " ] && [ "$t1ms" -le 6000 ]; then
+	ok "a message to a port where nobody listens: failed 503 at once; to a silent socket: 408 after $t1ms ms (Timer F 3.2 s)"
 else
-	not_ok "a message to a port where nobody listens: failed 408 within 6 s (got '${fl:-nothing}' after $t1ms ms)"
+	not_ok "a message to a closed port: 503, to a silent socket: 408 within 6 s (got '${fl:-nothing}' after $t1ms ms)"
 	im_dump a
 fi
 
