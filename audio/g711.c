@@ -13,24 +13,18 @@
 
 #include "codec.h"
 
-/* mu-law: the upper end of each segment, on |x| + 33 (the bias, 14-bit). */
-static const uint16_t ulaw_seg_end[8] = {
-	0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff,
-};
-/* A-law: the upper end of each segment, on the 13-bit magnitude. */
-static const uint16_t alaw_seg_end[8] = {
-	0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff,
-};
-
 #define ULAW_BIAS 33     /* 0x84 >> 2 */
 #define ULAW_CLIP 8159   /* largest 14-bit magnitude below the top decision value */
 
-static unsigned segment(const uint16_t *ends, unsigned v)
+/* The segment of v: segment s ends at (first << s) - 1 (first: 0x40 for
+ * mu-law on |x| + 33, 0x20 for A-law on the 13-bit magnitude), so s is
+ * the bit length of v / first (8: beyond the last segment).  A count of
+ * leading zeros instead of a walk through the segment ends: this runs for
+ * every sample of every call. */
+static unsigned segment(unsigned v, unsigned first_shift)
 {
-	unsigned s = 0;
-	while (s < 8 && v > ends[s])
-		s++;
-	return s;
+	unsigned q = v >> first_shift;
+	return q ? 32u - (unsigned)__builtin_clz(q) : 0;
 }
 
 uint8_t g711_ulaw_encode(int16_t x)
@@ -51,7 +45,7 @@ uint8_t g711_ulaw_encode(int16_t x)
 	if (mag > ULAW_CLIP)
 		mag = ULAW_CLIP;
 	mag += ULAW_BIAS;
-	seg = segment(ulaw_seg_end, mag);
+	seg = segment(mag, 6);
 	if (seg >= 8)
 		return (uint8_t)(0x7f ^ mask);
 	return (uint8_t)(((seg << 4) | ((mag >> (seg + 1)) & 0xf)) ^ mask);
@@ -83,7 +77,7 @@ uint8_t g711_alaw_encode(int16_t x)
 		mag = (unsigned)(-v - 1);
 		mask = 0x55;
 	}
-	seg = segment(alaw_seg_end, mag);
+	seg = segment(mag, 5);
 	if (seg >= 8)
 		return (uint8_t)(0x7f ^ mask);
 	a = seg << 4;
@@ -127,29 +121,30 @@ static int g711_init(void *st, const struct codec *c, const char *fmtp)
 	return 0;
 }
 
-static int encode(uint8_t (*law)(int16_t), const int16_t *pcm, size_t n, uint8_t *out,
-		  size_t outsize, size_t *outlen)
-{
-	if (n > outsize)
-		return ENOSPC;
-	for (size_t i = 0; i < n; i++)
-		out[i] = law(pcm[i]);
-	*outlen = n;
-	return 0;
-}
-
+/* The loops call the law directly (not through a pointer) so that it is
+ * inlined into them. */
 static int ulaw_enc(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t outsize,
 		    size_t *outlen)
 {
 	(void)st;
-	return encode(g711_ulaw_encode, pcm, n, out, outsize, outlen);
+	if (n > outsize)
+		return ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		out[i] = g711_ulaw_encode(pcm[i]);
+	*outlen = n;
+	return 0;
 }
 
 static int alaw_enc(void *st, const int16_t *pcm, size_t n, uint8_t *out, size_t outsize,
 		    size_t *outlen)
 {
 	(void)st;
-	return encode(g711_alaw_encode, pcm, n, out, outsize, outlen);
+	if (n > outsize)
+		return ENOSPC;
+	for (size_t i = 0; i < n; i++)
+		out[i] = g711_alaw_encode(pcm[i]);
+	*outlen = n;
+	return 0;
 }
 
 /* Keep the tail of a good frame for concealment. */

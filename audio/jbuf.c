@@ -13,7 +13,14 @@
  *    with a marker instead of a slot: being wholly before the play pointer
  *    it can never be returned, and if stored it is destroyed unplayed;
  *  - after JBUF_MAX_MISS empty periods the buffer restarts itself, before
- *    speexdsp's own silent reset (more than 20 misses) could happen. */
+ *    speexdsp's own silent reset (more than 20 misses) could happen;
+ *  - nothing is held more than JBUF_MAX_AHEAD_MS ahead of the play
+ *    position.  speexdsp clamps the arrival timings it learns from (to
+ *    0.68 s at 48 kHz) and never shrinks below a clamped one, so a backlog
+ *    that no jitter explains (a sound card that took seconds to start
+ *    while RTP came in, a stalled engine) would stay for the whole call,
+ *    and fill the pool.  It is dropped instead: play resyncs on the next
+ *    packet to arrive. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,6 +35,7 @@
 #define JBUF_SEQ_WIN 1024      /* sequence numbers remembered for duplicates */
 #define JBUF_MAX_MISS 20       /* empty periods before a restart */
 #define JBUF_MAX_OFFGRID 3     /* off-grid packets in a row before a restart */
+#define JBUF_MAX_AHEAD_MS 1000 /* a longer backlog is dropped */
 
 #define LT32(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) < 0)
 #define GT32(a, b) ((int32_t)((uint32_t)(a) - (uint32_t)(b)) > 0)
@@ -309,6 +317,38 @@ int jbuf_get(struct jbuf *j, uint8_t *out, size_t *len)
 	return err == EAGAIN ? ENODATA : err;
 }
 
+/* The oldest packet held (the one speexdsp syncs on); false when none. */
+static bool oldest_held(const struct jbuf *j, uint32_t *ts)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < JBUF_SLOTS; i++) {
+		const struct jslot *s = (const struct jslot *)(j->pool + i * j->stride);
+		if (s->held && (!found || LT32(s->ts, *ts))) {
+			*ts = s->ts;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* A backlog no jitter explains (see the top): everything held goes,
+ * counted as dropped, and play resyncs on the next packet.  The grid, the
+ * sequence window and the jitter estimate stay: it is the same stream. */
+static bool skip_backlog(struct jbuf *j)
+{
+	uint32_t from = j->next_ts;
+	uint32_t max = (uint32_t)((uint64_t)JBUF_MAX_AHEAD_MS * j->rate / 1000);
+
+	if (!j->have_hi || !j->used || (!j->synced && !oldest_held(j, &from)) ||
+	    !GT32(j->hi_ts + j->span - from, max))
+		return false;
+	jitter_buffer_reset(j->jb); /* slot_destroy counts each one dropped */
+	j->synced = false;
+	j->miss_run = 0;
+	return true;
+}
+
 int jbuf_get_ts(struct jbuf *j, uint8_t *out, size_t *len, uint32_t *ts)
 {
 	JitterBufferPacket p;
@@ -316,6 +356,10 @@ int jbuf_get_ts(struct jbuf *j, uint8_t *out, size_t *len, uint32_t *ts)
 	uint32_t play, after;
 	int r, err;
 
+	if (skip_backlog(j)) {
+		*ts = j->next_ts;
+		return EAGAIN; /* a gap to resync in: silence */
+	}
 	if (!j->synced) {
 		if (j->used == 0) {
 			*ts = 0;

@@ -6,7 +6,9 @@
  * by the audio device).  jbuf_get hands out the packet due now, or ENODATA:
  * the caller conceals that frame with the codec's plc.  The buffer delay
  * grows when packets come late and shrinks when they come early (speexdsp's
- * estimate over the last few hundred packets), in whole frames.
+ * estimate over the last few hundred packets), in whole frames.  A backlog
+ * of more than a second (a sound card that started late, a stalled
+ * engine) is dropped: play resyncs on the next packet.
  *
  * Rules the buffer enforces:
  *  - a packet whose sequence number was seen before is a duplicate: dropped,
@@ -41,7 +43,8 @@ struct jbuf_stats {
 	uint64_t late;        /* packets that came after their play time (dropped) */
 	uint64_t dup;         /* duplicates (dropped) */
 	uint64_t dropped;     /* other drops: off the grid, too big, pool full,
-	                       * or skipped when the delay shrank */
+	                       * or skipped when the delay shrank or a backlog
+	                       * was dropped */
 	uint64_t resets;      /* restarts on a new stream */
 	uint32_t delay_ms;    /* buffered ahead of the play position now */
 	uint32_t jitter_ms;   /* RFC 3550 interarrival jitter estimate */

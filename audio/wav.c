@@ -1,7 +1,9 @@
 /* wav.c: WAV reader and crash-tolerant WAV writer.  The reader walks the
  * RIFF chunk list with pread(2) and bounds every chunk by the file size; it
- * then streams the data chunk through a fixed buffer, so a file of any
- * length costs 4 KB.  The writer never buffers: what wav_write was given is
+ * then streams the data chunk through a fixed read-ahead buffer, so a file
+ * of any length costs 4 KB and a 20 ms frame costs no system call most of
+ * the time (one pread per 4 KB: 256 ms of 8 kHz mono; a looped file that
+ * fits is read once).  The writer never buffers: what wav_write was given is
  * in the kernel when it returns, and the header is brought up to date once
  * per second of audio. */
 #include <errno.h>
@@ -31,6 +33,8 @@ struct wav_reader {
 	uint64_t data_off;      /* file offset of the first sample */
 	uint64_t frames;        /* whole frames in the data chunk */
 	uint64_t pos;           /* next frame to read */
+	uint64_t bpos;          /* frame of buf[0] */
+	size_t bfr;             /* whole frames in buf (0: nothing read yet) */
 	uint8_t buf[4096];
 };
 
@@ -295,42 +299,55 @@ uint64_t wav_reader_frames(const struct wav_reader *r)
 	return r->frames;
 }
 
+/* Read ahead from pos: one pread for a buffer's worth of frames. */
+static int fill(struct wav_reader *r)
+{
+	size_t want = sizeof(r->buf) / r->block;
+	ssize_t k;
+
+	if (want > r->frames - r->pos)
+		want = (size_t)(r->frames - r->pos);
+	do
+		k = pread(r->fd, r->buf, want * r->block, (off_t)(r->data_off + r->pos * r->block));
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return errno;
+	if ((size_t)k < r->block)
+		return EIO; /* the file shrank after it was opened */
+	r->bpos = r->pos;
+	r->bfr = (size_t)k / r->block;
+	return 0;
+}
+
 int wav_read(struct wav_reader *r, int16_t *pcm, size_t n, size_t *got)
 {
 	size_t done = 0;
 
 	while (done < n && r->pos < r->frames) {
-		size_t want = n - done, per = sizeof(r->buf) / r->block;
-		ssize_t k;
+		size_t off, k;
 
-		if (want > per)
-			want = per;
-		if (want > r->frames - r->pos)
-			want = (size_t)(r->frames - r->pos);
-		k = pread(r->fd, r->buf, want * r->block, (off_t)(r->data_off + r->pos * r->block));
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			*got = done;
-			return errno;
+		if (r->pos < r->bpos || r->pos >= r->bpos + r->bfr) {
+			int e = fill(r);
+			if (e) {
+				*got = done;
+				return e;
+			}
 		}
-		if ((size_t)k < r->block) {
-			/* the file shrank after it was opened */
-			*got = done;
-			return EIO;
-		}
-		want = (size_t)k / r->block;
-		for (size_t i = 0; i < want; i++) {
-			const uint8_t *p = r->buf + i * r->block;
+		off = (size_t)(r->pos - r->bpos);
+		k = r->bfr - off;
+		if (k > n - done)
+			k = n - done;
+		for (size_t i = 0; i < k; i++) {
+			const uint8_t *p = r->buf + (off + i) * r->block;
 			if (r->channels == 1) {
 				pcm[done + i] = (int16_t)le16(p);
 			} else {
-				int32_t s = (int32_t)(int16_t)le16(p) + (int16_t)le16(p + 2);
-				pcm[done + i] = (int16_t)(s >> 1);
+				int32_t v = (int32_t)(int16_t)le16(p) + (int16_t)le16(p + 2);
+				pcm[done + i] = (int16_t)(v >> 1);
 			}
 		}
-		done += want;
-		r->pos += want;
+		done += k;
+		r->pos += k;
 	}
 	*got = done;
 	return 0;

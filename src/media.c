@@ -642,6 +642,7 @@ int media_alloc(struct media **mp, const struct media_cfg *cfg, const char *code
 
 	m->cfg = cfg;
 	m->h = *h;
+	m->level_in = m->level_out = -96.0f; /* silence until the first frame */
 	m->peer = xstrdup(peer ? peer : "");
 	rcode = parse_codecs(codecs ? codecs : cfg->codecs, m->codecs, m->codec_names,
 			     &m->ncodecs, err, sizeof(err));

@@ -1199,6 +1199,47 @@ static void test_jbuf_shrinks(void **state)
 	jbuf_free(j);
 }
 
+/* A sound card that starts 1.6 s after the RTP: the backlog is dropped
+ * and play goes on from the next packet with a normal delay; the same
+ * after the engine stalls for 1.5 s in the middle of a stream. */
+static void test_jbuf_backlog(void **state)
+{
+	struct jbuf *j = jb_new();
+	struct jbuf_stats st;
+	unsigned i;
+	(void)state;
+
+	for (i = 0; i < 80; i++)
+		jb_put(j, i, 0, 20 * (uint64_t)i);
+	assert_int_equal(jb_get(j), -1); /* dropped: a gap to resync in */
+	jbuf_stats(j, &st);
+	assert_int_equal(st.dropped, 80);
+	assert_int_equal(st.packets, 0);
+	for (; i < 130; i++) {
+		jb_put(j, i, 0, 20 * (uint64_t)i);
+		assert_int_equal(jb_get(j), (int)i);
+	}
+	jbuf_stats(j, &st);
+	assert_true(st.delay_ms <= 20);
+	/* the engine stalls: 75 packets pile up */
+	for (unsigned k = 0; k < 75; k++, i++)
+		jb_put(j, i, 0, 20 * (uint64_t)i);
+	assert_int_equal(jb_get(j), -1);
+	jb_put(j, i, 0, 20 * (uint64_t)i);
+	assert_int_equal(jb_get(j), (int)i);
+	i++;
+	jbuf_stats(j, &st);
+	assert_int_equal(st.dropped, 155);
+	assert_true(st.delay_ms <= 20);
+	/* a second of buffer that jitter built is kept */
+	for (unsigned k = 0; k < 45; k++, i++)
+		jb_put(j, i, 0, 20 * (uint64_t)i);
+	assert_int_equal(jb_get(j), (int)i - 45);
+	jbuf_stats(j, &st);
+	assert_int_equal(st.dropped, 155);
+	jbuf_free(j);
+}
+
 static void test_jbuf_restarts(void **state)
 {
 	struct jbuf *j = jb_new();
@@ -1663,6 +1704,7 @@ int main(void)
 		cmocka_unit_test(test_jbuf_late),
 		cmocka_unit_test(test_jbuf_adapts_to_jitter),
 		cmocka_unit_test(test_jbuf_shrinks),
+		cmocka_unit_test(test_jbuf_backlog),
 		cmocka_unit_test(test_jbuf_restarts),
 		cmocka_unit_test(test_tone_ringback),
 		cmocka_unit_test(test_tone_busy_waiting),
