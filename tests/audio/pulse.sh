@@ -10,6 +10,9 @@
 #    paced by the device clock, no capture overrun, every frame reached
 #    the engine, the engine never stalled while the stream started slowly,
 #    and both directions carry the audio (cross-correlation)
+#  - sipterm itself on the pulse device in a 20 s call with a file-device
+#    sipterm: no ring overrun, no backlog left by the slow start, both
+#    directions carry the audio (cross-correlation)
 #  - device names: substring match, and a name that matches nothing
 #  - the sound server stopped (SIGSTOP): the watchdog reports it, closing
 #    does not hang; killed: the read error is reported at once
