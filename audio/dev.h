@@ -107,7 +107,8 @@ void audio_dev_counters(const struct audio_dev *d, struct audio_dev_counters *c)
 
 /* The sound cards PortAudio sees, for `audio devices`.  Fills up to max
  * entries and sets *n to how many there are (0 without a sound card; that
- * is not an error).  EIO when PortAudio cannot be initialised. */
+ * is not an error).  EIO when PortAudio cannot be loaded (src/dl.c: the
+ * library is opened at first use) or initialised. */
 struct audio_pa_dev {
 	char name[128];
 	char host_api[32];            /* "ALSA", "JACK Audio Connection Kit", "OSS" */

@@ -351,10 +351,9 @@ bench_calls() {
 		sine 300-3000 vol 0.5 &&
 	sox -q -n -r 8000 -c 1 -e u-law -t raw "$bench_tmp/load.pcmu" synth 4 sine 440 vol 0.5 ||
 		{ fail "sox cannot make the benchmark audio"; return; }
-	# The very first start in a new HOME creates the instance id, which
-	# brings in OpenSSL's random generator (about 2 MB more RSS): measured
-	# here once, apart; the load runs then share that HOME, as a user's
-	# later starts would.
+	# The very first start in a new HOME creates the instance id and the
+	# data directories: measured here once, apart; the load runs then
+	# share that HOME, as a user's later starts would.
 	if ST_HOME=$bench_tmp/load.home st_start cold 20 -A0 --audio null \
 		--play "$bench_tmp/load8k.wav"; then
 		sleep 2
