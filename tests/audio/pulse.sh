@@ -132,13 +132,14 @@ check "what the program plays comes out of spk (corr >= 0.9)" \
 # file device, answering.  What paplay feeds the mic sink must reach B's
 # recording; what B plays must come out of spk.  20 s of call, no ring
 # overrun (A's call-stats).  The signals are a sweep and speech (Opus, the
-# default codec, keeps their waveform; it would not keep the noise above).
+# default codec, keeps their waveform; it would not keep the noise above,
+# nor reliably a sweep's top octave, which it may code by its envelope).
 st_port() {
 	wait_for 5 grep -q 'listening for SIP on port' "$TEST_TMP/$1.err" &&
 		sed -n 's/.*listening for SIP on port \([0-9][0-9]*\).*/\1/p' "$TEST_TMP/$1.err" | head -n 1
 }
 if [ -x "$SIPTERM" ]; then
-	sox -q -n -r 48000 -c 1 -b 16 "$TEST_TMP/sweep.wav" synth 3 sine 300-7000 vol 0.5 repeat 9
+	sox -q -n -r 48000 -c 1 -b 16 "$TEST_TMP/sweep.wav" synth 3 sine 300-3400 vol 0.5 repeat 9
 	if command -v espeak-ng >/dev/null 2>&1 &&
 		espeak-ng -w "$TEST_TMP/sp.wav" "Hello, this is the sound card test. Can you hear me well?" &&
 		sox -q "$TEST_TMP/sp.wav" -r 48000 -c 1 -b 16 "$TEST_TMP/speech.wav" gain -n -3; then
@@ -168,6 +169,7 @@ if [ -x "$SIPTERM" ]; then
 	show "$TEST_TMP/a.err"
 	st=$(grep '"event":"call-stats"' "$TEST_TMP/a.out" | tail -n 1)
 	diag "A: $st"
+	diag "B: $(grep '"event":"call-stats"' "$TEST_TMP/b.out" | tail -n 1)"
 	check "sipterm on the pulse device calls, talks 20 s and hangs up (exit 0)" \
 		eval '[ $rc = 0 ] && grep -q "\"event\":\"call-answered\"" "$TEST_TMP/a.out"'
 	check "no capture ring overrun in the 20 s call (A's call-stats)" \
