@@ -2,13 +2,22 @@
  * out; "file" plays a WAV file as the microphone (looped, resampled with
  * speexdsp when its rate is not the device's) and records the speaker into
  * a WAV file.  Both run on the engine thread from a loop timer: each period
- * pushes one capture frame, pops one playback frame and calls frame_h, the
- * same steps a PortAudio callback takes in its own thread.  File reads and
- * writes happen here, on the engine thread, a few hundred bytes at a time. */
+ * pushes one capture frame, calls frame_h and pops the playback frame
+ * frame_h pushed, the steps a PortAudio callback takes in its own thread,
+ * less its output latency: frame_h runs synchronously here, so the speaker
+ * frame is taken the moment it is made (the playback ring is not primed).
+ *
+ * Every timer device of the process ticks on one 20 ms grid (its phase set
+ * by the first device opened), so N calls cost one loop wakeup per period,
+ * not N (the select() round and the timer heap are per wakeup).  File
+ * reads are buffered by the WAV reader; writes happen here, on the engine
+ * thread, a few hundred bytes at a time. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <speex/speex_resampler.h>
 
@@ -39,6 +48,33 @@ struct file_dev {
 };
 
 static void file_stop(struct audio_dev *d);
+
+/* The process's frame grid: every timer device's deadlines are this phase
+ * plus a multiple of the period, so calls opened at any moment share their
+ * wakeups (a skip after a stall keeps the phase too).  The phase is drawn
+ * at random once: two processes that open their devices at the same
+ * moment -- the two ends of a call on one host -- would otherwise tick in
+ * lockstep, and each one's packet would reach the other just after its
+ * tick and wait a whole period there, both ways. */
+static bool grid_set;
+static uint64_t grid_phase;
+
+/* The first deadline on the grid after now. */
+static uint64_t grid_next(uint64_t now)
+{
+	if (!grid_set) {
+		unsigned r = 0;
+		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			r = (unsigned)ts.tv_nsec / 1000u * 2654435761u;
+		}
+		grid_set = true;
+		grid_phase = r % AUDIO_DEV_PTIME_MS;
+	}
+	return now - (now + AUDIO_DEV_PTIME_MS - grid_phase) % AUDIO_DEV_PTIME_MS +
+	       AUDIO_DEV_PTIME_MS;
+}
 
 static const struct audio_dev_ops null_ops = { "null", file_stop };
 static const struct audio_dev_ops file_ops = { "file", file_stop };
@@ -101,8 +137,8 @@ static int play_frame(struct file_dev *f, int16_t *out, size_t n)
 	return 0;
 }
 
-/* One frame period: microphone in, speaker out. */
-static void frame(struct file_dev *f)
+/* The microphone's half of a frame period. */
+static void frame_in(struct file_dev *f)
 {
 	int16_t *buf = f->frame;
 	size_t n = f->d.frame_samples;
@@ -118,6 +154,14 @@ static void frame(struct file_dev *f)
 		memset(buf, 0, n * sizeof(*buf));
 	}
 	ring_push(f->d.capture, buf);   /* full: counted as an overrun */
+}
+
+/* The speaker's half of a period, after frame_h made its frame. */
+static void frame_out(struct file_dev *f)
+{
+	int16_t *buf = f->frame;
+	size_t n = f->d.frame_samples;
+	int e;
 
 	ring_pop(f->d.playback, buf);   /* empty: silence, counted as an underrun */
 	if (f->rec) {
@@ -145,11 +189,12 @@ static void tick(void *arg)
 			atomic_fetch_add_explicit(&f->d.skipped, k, memory_order_relaxed);
 			break;
 		}
-		frame(f);
+		frame_in(f);
 		f->due += AUDIO_DEV_PTIME_MS;
 		n++;
 		if (audio_dev_notify(&f->d))
 			return; /* closed inside frame_h: f is gone */
+		frame_out(f);
 	}
 	tmr_start_at(&f->tmr, f->due, tick, f);
 }
@@ -238,7 +283,10 @@ static int open_dev(struct audio_dev **dp, const struct audio_dev_ops *ops, cons
 		f->rec_path = xstrdup(record);
 	}
 
-	f->due = tmr_now() + AUDIO_DEV_PTIME_MS;
+	/* no output latency (see above): drop the frame audio_dev_setup
+	 * primed the playback ring with */
+	ring_flush(f->d.playback);
+	f->due = grid_next(tmr_now());
 	tmr_start_at(&f->tmr, f->due, tick, f);
 	*dp = &f->d;
 	return 0;

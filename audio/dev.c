@@ -37,7 +37,8 @@ int audio_dev_setup(struct audio_dev *d, const struct audio_dev_ops *ops, uint32
 		d->capture = NULL;
 		return err;
 	}
-	/* one frame of output latency: the device pops before the engine pushes */
+	/* one frame of output latency: a threaded device pops before the
+	 * engine pushes (the timer devices flush it: they pop after) */
 	ring_push(d->playback, silence);
 	return 0;
 }

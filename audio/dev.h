@@ -5,8 +5,11 @@
  *   capture   device -> engine   (the microphone)
  *   playback  engine -> device   (the speaker)
  * The device side produces one capture frame and consumes one playback
- * frame per 20 ms; the playback ring starts primed with one frame of
- * silence, which is the device's output latency.
+ * frame per 20 ms.  A threaded device pops its speaker frame while the
+ * engine is still making the next one: its playback ring starts primed
+ * with one frame of silence, which is its output latency.  The timer
+ * devices run frame_h synchronously and pop the frame it just pushed, in
+ * the same period: their playback ring starts empty, no latency added.
  *
  * The contract, the same for every device (timer-paced null and file
  * devices, the PortAudio device's thread):
@@ -32,7 +35,8 @@
  *
  * The timer devices add their period to the previous deadline, so they do
  * not drift; after a stall of the loop they catch up by up to 5 frames,
- * beyond that they skip ahead (counted) instead of bursting. */
+ * beyond that they skip ahead (counted) instead of bursting.  All of a
+ * process's timer devices tick together, on one 20 ms grid. */
 #ifndef SIPTERM_AUDIO_DEV_H
 #define SIPTERM_AUDIO_DEV_H
 

@@ -41,6 +41,7 @@
 #define MAX_FRAME 960          /* samples: 20 ms at 48 kHz */
 #define DTMF_MS 100            /* each digit */
 #define DTMF_GAP_MS 60         /* between digits */
+#define FEC_HOLD_MS 20000      /* FEC's extra frame stays this long after a loss */
 
 struct media {
 	const struct media_cfg *cfg;
@@ -63,6 +64,12 @@ struct media {
 	bool split;
 	uint32_t chunk;           /* samples (and bytes) per chunk */
 	struct jbuf *jb;
+	/* in-band FEC (Opus) rebuilds a lost frame from the next packet, which
+	 * must then be buffered already: one frame more of delay, kept only
+	 * while packets go missing (FEC_HOLD_MS after the last one) */
+	bool fec_margin;
+	uint64_t fec_loss_ms;
+	uint32_t fec_missing;     /* the RTP receiver's lost count, last seen */
 	struct audio_dev *dev;
 	struct resampler *down, *up;   /* device rate <-> codec rate */
 	struct dsp *dsp;               /* echo cancelling, noise, gain (device rate) */
@@ -424,6 +431,31 @@ static void send_frame(struct media *m, const int16_t *pcm, size_t n)
 	m->tx_ts += (uint32_t)codec_frame_ts(m->codec);
 }
 
+/* FEC's frame of delay: taken when the RTP receiver counts a packet
+ * lost (that one is concealed; the jitter buffer then grows its delay by
+ * the margin and later losses find their successor buffered), given back
+ * after FEC_HOLD_MS without a loss.  A clean network pays nothing, nor
+ * does a packet that was only late (the jitter buffer's business). */
+static void fec_track(struct media *m)
+{
+	const struct rtcp_rx *rx = rtp_sock_rx(m->rtp);
+	uint32_t missing = rx ? rtcp_rx_missing(rx) : 0;
+	uint64_t now = tmr_now();
+	bool lost = missing > m->fec_missing;
+
+	m->fec_missing = missing; /* a new source starts from 0 */
+	if (lost) {
+		m->fec_loss_ms = now;
+		if (!m->fec_margin) {
+			m->fec_margin = true;
+			jbuf_set_margin(m->jb, m->codec->ptime_ms);
+		}
+	} else if (m->fec_margin && now - m->fec_loss_ms >= FEC_HOLD_MS) {
+		m->fec_margin = false;
+		jbuf_set_margin(m->jb, 0);
+	}
+}
+
 /* One frame of the peer's audio at the codec rate (silence when there is
  * nothing to play). */
 static void play_frame(struct media *m, int16_t *out, size_t n)
@@ -466,6 +498,8 @@ static void play_frame(struct media *m, int16_t *out, size_t n)
 			      codec_decode_fec(m->dec, payload, len, out, n, &got) == 0 && got == n))
 				codec_plc(m->dec, out, n);
 		}
+		if (m->codec->decode_fec)
+			fec_track(m);
 	}
 	if (m->cfg->echo) {
 		memcpy(m->echo, out, n * sizeof(*out));
@@ -573,13 +607,20 @@ static void on_frame(struct audio_dev *d, void *arg)
 	if (conv && !m->down && set_resamplers(m))
 		conv = false;
 	while (ring_trypop(cap, in) == 0) {
+		bool decoded = false;
 		if (m->dsp)
 			dsp_capture(m->dsp, in);
 		if (m->play)
 			play_file(m, in, n, audio_dev_rate(d));
+		/* the peer's frame first: what arrived before this tick is
+		 * played, and echoed, in this tick, not the next one */
+		if (!(m->tone_kind && m->tone_over)) {
+			play_frame(m, cout, nc);
+			decoded = true;
+		}
 		/* microphone -> peer */
 		if (m->cfg->echo) {
-			/* the caller hears itself: the last frame we received */
+			/* the caller hears itself: the frame just received */
 			if (m->echo_have)
 				memcpy(cin, m->echo, nc * sizeof(*cin));
 			else
@@ -597,7 +638,8 @@ static void on_frame(struct audio_dev *d, void *arg)
 		if (m->tone_kind && m->tone_over) {
 			tone_fill(&m->tone, out, n);
 		} else {
-			play_frame(m, cout, nc);
+			if (!decoded) /* a tone over it ended in between */
+				play_frame(m, cout, nc);
 			if (conv)
 				convert(m->up, cout, nc, out, n);
 			else
@@ -755,10 +797,9 @@ static int apply(struct media *m, const struct sdp_neg *n)
 		    (err = jbuf_alloc(&m->jb, c->clock_rate, m->split ? 10 : n->ptime ? n->ptime : 20,
 				      1500)))
 			return err;
-		/* FEC needs the next packet buffered when a loss is found:
-		 * one frame more of delay */
-		if (c->decode_fec)
-			jbuf_set_margin(m->jb, c->ptime_ms);
+		/* a new jitter buffer: no FEC margin until the next loss */
+		m->fec_margin = false;
+		m->fec_missing = rtp_sock_rx(m->rtp) ? rtcp_rx_missing(rtp_sock_rx(m->rtp)) : 0;
 		m->codec = c;
 		dtmf_rx_init(&m->drx, c->clock_rate, on_digit, m);
 		if (restart)

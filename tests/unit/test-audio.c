@@ -399,7 +399,17 @@ static void test_wav_roundtrip(void **state)
 	assert_int_equal(wav_read(r, back, 10, &got), 0);
 	assert_int_equal(got, 10);
 	assert_memory_equal(pcm, back, 10 * sizeof(int16_t));
+	/* the file cut short under the reader: what is there, then EIO */
+	assert_int_equal(truncate(path, 44 + 2 * 4000), 0);
+	wav_rewind(r);
+	assert_int_equal(wav_read(r, back, N_ELEM(back), &got), EIO);
+	assert_int_equal(got, 4000);
+	assert_memory_equal(pcm, back, 4000 * sizeof(int16_t));
 	wav_reader_close(r);
+	/* written again for what follows */
+	assert_int_equal(wav_writer_open(&w, path, 16000, err, sizeof(err)), 0);
+	assert_int_equal(wav_write(w, pcm, N_ELEM(pcm)), 0);
+	assert_int_equal(wav_writer_close(w), 0);
 
 	/* what SoX makes of it: the header is standard */
 	char cmd[2 * PATH_MAX];
@@ -1493,11 +1503,12 @@ static void test_dev_null_pacing(void **state)
 	assert_string_equal(audio_dev_name(d), "null");
 	assert_int_equal(audio_dev_rate(d), 8000);
 	assert_int_equal(audio_dev_frame_samples(d), 160);
-	assert_int_equal(ring_count(audio_dev_playback(d)), 1); /* primed */
+	/* not primed: the timer devices take the speaker frame after frame_h */
+	assert_int_equal(ring_count(audio_dev_playback(d)), 0);
 
-	advance(19);
-	assert_int_equal(e.calls, 0);
-	advance(1);
+	/* the first period ends on the process's grid, at most 20 ms away */
+	for (int i = 0; i < 20 && e.calls == 0; i++)
+		advance(1);
 	assert_int_equal(e.calls, 1);
 	/* N periods: N frames, one call each */
 	for (int i = 0; i < 49; i++)
@@ -1524,7 +1535,7 @@ static void test_dev_null_pacing(void **state)
 	e.push_nothing = true;
 	advance(20);
 	advance(20);
-	assert_int_equal(ring_underruns(audio_dev_playback(d)), 1); /* primed frame first */
+	assert_int_equal(ring_underruns(audio_dev_playback(d)), 2);
 	audio_dev_close(d);
 	assert_int_equal(tmr_count(), 0);
 	advance(100); /* nothing runs any more */
@@ -1571,17 +1582,55 @@ static void test_dev_file_loopback(void **state)
 	assert_int_equal(audio_dev_frames(d), 40);
 	audio_dev_close(d);
 
-	/* the speaker got the primed silent frame, then the microphone, looped */
+	/* the speaker got the microphone, looped, in the very period the
+	 * engine answered it: no frame of latency on a timer device */
 	assert_int_equal(wav_reader_open(&r, rec, err, sizeof(err)), 0);
 	assert_int_equal(wav_reader_rate(r), 16000);
 	assert_int_equal(wav_reader_frames(r), 40 * 320);
 	assert_int_equal(wav_read(r, got, N_ELEM(got), &n), 0);
 	assert_int_equal(n, 40 * 320);
 	wav_reader_close(r);
-	for (size_t i = 0; i < 320; i++)
-		assert_int_equal(got[i], 0);
-	for (size_t i = 320; i < 40 * 320; i++)
-		assert_int_equal(got[i], src[(i - 320) % N_ELEM(src)]);
+	for (size_t i = 0; i < 40 * 320; i++)
+		assert_int_equal(got[i], src[i % N_ELEM(src)]);
+}
+
+/* Timer devices opened at different moments tick in the same loop round:
+ * one wakeup per period for any number of calls. */
+static void test_dev_common_grid(void **state)
+{
+	struct audio_dev *d[3] = { NULL, NULL, NULL };
+	struct engine e[3];
+	(void)state;
+
+	memset(e, 0, sizeof(e));
+	assert_int_equal(audio_dev_open_null(&d[0], 8000, engine_frame, &e[0]), 0);
+	for (int i = 0; i < 20 && e[0].calls == 0; i++)
+		advance(1);
+	assert_int_equal(e[0].calls, 1);
+	/* 7 and 12 ms into the period: their first periods are short */
+	advance(7);
+	assert_int_equal(audio_dev_open_null(&d[1], 16000, engine_frame, &e[1]), 0);
+	advance(5);
+	assert_int_equal(audio_dev_open_null(&d[2], 48000, engine_frame, &e[2]), 0);
+	advance(7);
+	assert_int_equal(e[0].calls + e[1].calls + e[2].calls, 1);
+	advance(1);
+	assert_int_equal(e[0].calls, 2);
+	assert_int_equal(e[1].calls, 1);
+	assert_int_equal(e[2].calls, 1);
+	for (unsigned k = 1; k < 30; k++) {
+		advance(19);
+		assert_int_equal(e[0].calls, k + 1);
+		assert_int_equal(e[1].calls, k);
+		advance(1);
+		assert_int_equal(e[0].calls, k + 2);
+		assert_int_equal(e[1].calls, k + 1);
+		assert_int_equal(e[2].calls, k + 1);
+	}
+	assert_int_equal(tmr_count(), 3);
+	for (int k = 0; k < 3; k++)
+		audio_dev_close(d[k]);
+	assert_int_equal(tmr_count(), 0);
 }
 
 static void test_dev_file_resamples(void **state)
@@ -1676,9 +1725,10 @@ static void test_dev_close_in_handler(void **state)
 	assert_int_equal(tmr_count(), 0);
 	advance(100);
 	assert_int_equal(e.calls, 3);
-	/* the recording was closed properly: three frames */
+	/* the recording was closed properly: the two frames played before
+	 * the close (the closing period's frame never reached the speaker) */
 	assert_int_equal(wav_reader_open(&r, rec, err, sizeof(err)), 0);
-	assert_int_equal(wav_reader_frames(r), 3 * 160);
+	assert_int_equal(wav_reader_frames(r), 2 * 160);
 	wav_reader_close(r);
 }
 
@@ -1712,6 +1762,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dev_null_pacing, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_file_loopback, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_file_resamples, dev_setup, dev_teardown),
+		cmocka_unit_test_setup_teardown(test_dev_common_grid, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_errors, dev_setup, dev_teardown),
 		cmocka_unit_test_setup_teardown(test_dev_close_in_handler, dev_setup, dev_teardown),
 	};
