@@ -56,12 +56,19 @@ trap _test_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # free_port [udp|tcp]: a port on 127.0.0.1 that nobody uses right now,
-# chosen at random from 20000-59999 so parallel tests rarely collide.
+# chosen at random in 10000-16383: below sipterm's RTP ports (16384-32767)
+# and the kernel's ephemeral range (where port-0 sockets of parallel tests
+# land), so parallel tests rarely collide.
 free_port() {
+	_lo=10000 _n=6384
+	read -r _el _eh < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || _el=
+	if [ -n "$_el" ] && [ "$_el" -le 16384 ]; then
+		_lo=20000 _n=40000 # an unusual ephemeral range: spread wide instead
+	fi
 	for _i in $(seq 1 50); do
 		# $RANDOM does not exist in dash: read the kernel's randomness
 		_r=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-		_p=$(( _r % 40000 + 20000 ))
+		_p=$(( _r % _n + _lo ))
 		if ! ss -Huanlt 2>/dev/null | awk '{print $5}' | grep -q ":$_p\$"; then
 			echo "$_p"
 			return 0
