@@ -59,6 +59,7 @@ struct buddy {
 	char callid[32], ltag[16];
 	uint32_t cseq;
 	unsigned failures, auth_rounds;
+	uint32_t expires;     /* what we ask for: SUB_EXPIRES, or a 423's Min-Expires */
 	bool gave_up;         /* the notifier said not to subscribe again */
 	bool told_wait;       /* a retry-after (or "at once") timer is set */
 	unsigned churn;       /* subscriptions ended in a row, see churn_floor() */
@@ -90,6 +91,7 @@ struct pub {
 	struct sip_request *req;
 	struct tmr t_refresh;
 	unsigned auth_rounds;
+	uint32_t expires;     /* what we ask for: PUB_EXPIRES, or a 423's Min-Expires */
 	bool dirty;           /* our status changed since it was last sent */
 	bool body;            /* the PUBLISH in flight carries the status */
 	bool cond;            /* ... and a SIP-If-Match */
@@ -149,6 +151,43 @@ static int own_body(struct buf *b, const struct account *acc)
 	own_pidf(&st);
 	snprintf(entity, sizeof(entity), "%s", acc ? acc->aor : "sip:sipterm@localhost");
 	return pidf_build(b, entity, &st);
+}
+
+/* ------------------------------------------------------------------ */
+/* 423 and Retry-After, for SUBSCRIBE and PUBLISH alike */
+
+#define MAX_MIN_EXPIRES 86400  /* a Min-Expires above a day is not followed */
+
+/* A 423's Min-Expires when it asks for more than *cur (and not absurdly
+ * much): *cur is raised and true returned, the request is to be sent
+ * again.  RFC 6665 4.1.2.1 and RFC 3903 6 (the same as REGISTER's). */
+static bool raise_expires(const struct sip_msg *resp, uint32_t *cur)
+{
+	const struct sip_hdr *h = resp ? sip_msg_hdr(resp, SIP_H_MIN_EXPIRES) : NULL;
+	uint32_t min;
+
+	if (!h || pl_u32(&h->val, &min) || min <= *cur || min > MAX_MIN_EXPIRES)
+		return false;
+	*cur = min;
+	return true;
+}
+
+/* Retry-After's delta-seconds (RFC 3261 20.33: "120 (comment);duration=..."),
+ * 0 when there is none; at most RETRY_MAX_S. */
+static unsigned retry_after(const struct sip_msg *resp)
+{
+	const struct sip_hdr *h = resp ? sip_msg_hdr(resp, SIP_H_RETRY_AFTER) : NULL;
+	unsigned s = 0;
+	size_t i = 0;
+
+	if (!h)
+		return 0;
+	for (; i < h->val.l && h->val.p[i] >= '0' && h->val.p[i] <= '9'; i++) {
+		s = s * 10 + (unsigned)(h->val.p[i] - '0');
+		if (s > RETRY_MAX_S)
+			return RETRY_MAX_S;
+	}
+	return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -229,7 +268,7 @@ static int print_subscribe(struct buf *buf, enum sip_tp tp, const struct sa *lad
 	buf_puts(buf, "Contact: ");
 	ua_contact(g.ua, a, buf, tp, laddr);
 	buf_printf(buf, "\r\nEvent: presence\r\nAccept: application/pidf+xml\r\nExpires: %u\r\n"
-			"Allow: %s\r\n", SUB_EXPIRES, ua_allow());
+			"Allow: %s\r\n", b->expires ? b->expires : SUB_EXPIRES, ua_allow());
 	if (sip_config(ua_sip(g.ua))->user_agent)
 		buf_printf(buf, "User-Agent: %s\r\n", sip_config(ua_sip(g.ua))->user_agent);
 	if (a)
@@ -253,7 +292,7 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 	b->req = NULL;
 	code = resp ? resp->scode : 408;
 	if (!err && code < 300) {
-		uint32_t exp = resp->has_expires ? resp->expires : SUB_EXPIRES;
+		uint32_t exp = resp->has_expires ? resp->expires : b->expires ? b->expires : SUB_EXPIRES;
 		b->auth_rounds = 0;
 		b->failures = 0;
 		if (!b->dlg && sip_dialog_uac(&b->dlg, b->uri, resp) == 0)
@@ -275,6 +314,15 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 		subscribe(b);
 		return;
 	}
+	if (code == 423 && b->auth_rounds++ < MAX_AUTH) {
+		uint32_t want = b->expires ? b->expires : SUB_EXPIRES;
+		if (raise_expires(resp, &want)) {
+			log_i("buddy %s: the notifier wants at least %u s", b->name, want);
+			b->expires = want;
+			subscribe(b);
+			return;
+		}
+	}
 	if (code == 481 && b->dlg) {
 		/* the subscription is gone at the other end: a new one */
 		buddy_reset_sub(b);
@@ -291,7 +339,8 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 	}
 	b->state = SUB_TERMINATED;
 	snprintf(b->term_reason, sizeof(b->term_reason), "%u", code);
-	backoff(b, 0);
+	/* a 503, 480 or 404 may say when to come back (RFC 3261 21.5.4) */
+	backoff(b, retry_after(resp));
 }
 
 /* SUBSCRIBE: in the dialog when there is one (a refresh), else anew. */
@@ -313,7 +362,7 @@ static void subscribe(struct buddy *b)
 		buf_puts(&h, "Contact: ");
 		ua_contact(g.ua, b->acc, &h, b->tp, &b->laddr);
 		buf_printf(&h, "\r\nEvent: presence\r\nAccept: application/pidf+xml\r\nExpires: %u\r\n",
-			   SUB_EXPIRES);
+			   b->expires ? b->expires : SUB_EXPIRES);
 		err = sip_dialog_request(&b->req, ua_sip(g.ua), b->dlg, "SUBSCRIBE", ++b->dlg->lseq,
 					 buf_cstr(&h), NULL, NULL, b->acc ? b->acc->auth : NULL,
 					 b->tp, on_sub_resp, b);
@@ -927,7 +976,8 @@ static int print_publish(struct buf *b, enum sip_tp tp, const struct sa *laddr, 
 	}
 	if (a->outbound_proxy)
 		buf_printf(b, "Route: <%s;lr>\r\n", a->outbound_proxy);
-	buf_printf(b, "Event: presence\r\nExpires: %u\r\n", p->removing ? 0 : PUB_EXPIRES);
+	buf_printf(b, "Event: presence\r\nExpires: %u\r\n",
+		   p->removing ? 0 : p->expires ? p->expires : PUB_EXPIRES);
 	p->cond = p->etag != NULL;
 	if (p->etag)
 		buf_printf(b, "SIP-If-Match: %s\r\n", p->etag);
@@ -956,7 +1006,7 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 	code = resp ? resp->scode : 408;
 	if (!err && code < 300) {
 		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_SIP_ETAG);
-		uint32_t exp = resp->has_expires ? resp->expires : PUB_EXPIRES;
+		uint32_t exp = resp->has_expires ? resp->expires : p->expires ? p->expires : PUB_EXPIRES;
 		p->auth_rounds = 0;
 		if (p->removing) {
 			free(p->etag);
@@ -998,9 +1048,23 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 			publish(p);
 		return;
 	}
+	if (code == 423 && !p->removing && p->auth_rounds++ < MAX_AUTH) {
+		uint32_t want = p->expires ? p->expires : PUB_EXPIRES;
+		if (raise_expires(resp, &want)) {
+			log_i("account %s: the presence server wants at least %u s", p->acc->name,
+			      want);
+			p->expires = want;
+			p->dirty |= p->body;
+			publish(p);
+			return;
+		}
+	}
 	log_w("account %s: PUBLISH failed: %u", p->acc->name, code);
 	p->dirty |= p->body;
-	tmr_start(&p->t_refresh, (uint64_t)RETRY_MIN_S * 1000 * 4, pub_refresh, p);
+	{
+		unsigned ra = retry_after(resp);
+		tmr_start(&p->t_refresh, (uint64_t)(ra ? ra : RETRY_MIN_S * 4) * 1000, pub_refresh, p);
+	}
 }
 
 static void publish(struct pub *p)
