@@ -3,8 +3,15 @@
  * sipterm offers one m=audio; as answerer it takes the first offered audio
  * stream it can use and rejects every other m= with port 0.  One codec (plus
  * telephone-event) is put in an answer, so both sides end up sending and
- * receiving the same one.  Failures leave *n untouched, so the call code can
- * hand in its live state and keep it when a re-INVITE is refused (488). */
+ * receiving the same one.
+ *
+ * telephone-event (RFC 4733) is offered at 8000 and at the clock of every
+ * codec that has another one (opus: telephone-event/48000, as RFC 4733
+ * 2.1 wants the events on the audio's clock); taken at the chosen codec's
+ * clock when the peer has it, else at 8000, the form every peer knows.
+ *
+ * Failures leave *n untouched, so the call code can hand in its live state
+ * and keep it when a re-INVITE is refused (488). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -66,9 +73,63 @@ static bool codec_match(const struct sdp_codec *c, const struct sdp_fmt *f)
 	return f->channels == codec_channels(c) || strcasecmp(c->name, "opus") == 0;
 }
 
-static bool is_te(const struct sdp_fmt *f)
+static bool is_te(const struct sdp_fmt *f, uint32_t rate)
 {
-	return f->pt >= 0 && pl_caseeq_str(&f->enc, TE_NAME) && f->rate == TE_RATE;
+	return f->pt >= 0 && pl_caseeq_str(&f->enc, TE_NAME) && f->rate == rate;
+}
+
+static bool codec_pt_used(const struct sdp_local *l, unsigned pt)
+{
+	for (unsigned i = 0; i < l->ncodecs; i++)
+		if (l->codecs[i].pt == pt)
+			return true;
+	return false;
+}
+
+/* The PT we offer telephone-event on at this clock, 0 for none: te_pt at
+ * 8000; for the k-th other codec clock (codec order), the k-th PT below
+ * te_pt that no codec uses (dynamic range only). */
+static uint8_t te_pt_for(const struct sdp_local *l, uint32_t rate)
+{
+	unsigned pt = l->te_pt;
+
+	if (!l->te_pt)
+		return 0;
+	if (rate == TE_RATE)
+		return l->te_pt;
+	for (unsigned i = 0; i < l->ncodecs; i++) {
+		uint32_t r = codec_rate(&l->codecs[i]);
+		bool seen = r == TE_RATE;
+		for (unsigned j = 0; j < i && !seen; j++)
+			seen = codec_rate(&l->codecs[j]) == r;
+		if (seen)
+			continue;
+		do
+			pt--;
+		while (pt >= 96 && codec_pt_used(l, pt));
+		if (pt < 96)
+			return 0;
+		if (r == rate)
+			return (uint8_t)pt;
+	}
+	return 0;
+}
+
+/* The peer's telephone-event to use with a codec at this clock: at the
+ * same clock, else at 8000; with ours (when wanted) its PT, else NULL. */
+static const struct sdp_fmt *find_te(const struct sdp_media *m, uint32_t rate,
+				     const struct sdp_local *l, bool offered_only)
+{
+	uint32_t rates[2] = { rate, TE_RATE };
+
+	for (unsigned k = 0; l->te_pt && k < 2; k++) {
+		if (offered_only && !te_pt_for(l, rates[k]))
+			continue;
+		for (unsigned j = 0; j < m->nfmts; j++)
+			if (is_te(&m->fmts[j], rates[k]))
+				return &m->fmts[j];
+	}
+	return NULL;
 }
 
 /* What we do, given what the peer said it does (their sendonly lets us
@@ -140,14 +201,13 @@ static bool take_offered(struct sdp_neg *n, const struct sdp_fmt **cf, const str
 	memset(n, 0, sizeof(*n));
 	if (peer_media(n, &peer_dir, offer, m, l))
 		return false;
-	*tf = NULL;
-	for (unsigned j = 0; l->te_pt && j < m->nfmts && !*tf; j++)
-		if (is_te(&m->fmts[j]))
-			*tf = &m->fmts[j];
 	set_codec(n, *cc, *cf);
+	*tf = find_te(m, n->rate, l, false);
 	n->pt_send = n->pt_recv = (uint8_t)(*cf)->pt;
-	if (*tf)
+	if (*tf) {
 		n->te_pt_send = n->te_pt_recv = (uint8_t)(*tf)->pt;
+		n->te_rate = (*tf)->rate;
+	}
 	n->dir = combine_dir(l->dir, peer_dir);
 	n->remote_hold = !sdp_dir_recvs(peer_dir);
 	n->ok = true;
@@ -204,9 +264,27 @@ static int finish(struct buf *b, size_t start)
 	return b->err;
 }
 
-/* Our offer: one m=audio with every codec in preference order. */
+/* The i-th telephone-event we offer (i from 0 to ncodecs): the one at
+ * 8000 first, then one for each codec that is the first with its own
+ * other clock.  False when there is none at that index. */
+static bool te_offered(const struct sdp_local *l, unsigned i, uint8_t *pt, uint32_t *rate)
+{
+	*rate = i ? codec_rate(&l->codecs[i - 1]) : TE_RATE;
+	if (i && *rate == TE_RATE)
+		return false;
+	for (unsigned j = 0; i && j + 1 < i; j++)
+		if (codec_rate(&l->codecs[j]) == *rate)
+			return false; /* that clock has one already */
+	*pt = te_pt_for(l, *rate);
+	return *pt != 0;
+}
+
+/* Our offer: one m=audio with every codec in preference order, then
+ * telephone-event at 8000 and at each other codec clock. */
 int sdp_offer(struct buf *b, const struct sdp_local *l)
 {
+	uint32_t te_rate;
+	uint8_t te_pt;
 	size_t start;
 	int err;
 
@@ -217,15 +295,17 @@ int sdp_offer(struct buf *b, const struct sdp_local *l)
 	buf_printf(b, "m=audio %u RTP/AVP", sa_port(&l->addr));
 	for (unsigned i = 0; i < l->ncodecs; i++)
 		buf_printf(b, " %u", l->codecs[i].pt);
-	if (l->te_pt)
-		buf_printf(b, " %u", l->te_pt);
+	for (unsigned i = 0; i <= l->ncodecs; i++)
+		if (te_offered(l, i, &te_pt, &te_rate))
+			buf_printf(b, " %u", te_pt);
 	buf_puts(b, "\r\n");
 	for (unsigned i = 0; i < l->ncodecs; i++) {
 		const struct sdp_codec *c = &l->codecs[i];
 		print_rtpmap(b, c->pt, c->name, codec_rate(c), codec_channels(c), c->fmtp);
 	}
-	if (l->te_pt)
-		print_rtpmap(b, l->te_pt, TE_NAME, TE_RATE, 1, TE_EVENTS);
+	for (unsigned i = 0; i <= l->ncodecs; i++)
+		if (te_offered(l, i, &te_pt, &te_rate))
+			print_rtpmap(b, te_pt, TE_NAME, te_rate, 1, TE_EVENTS);
 	print_tail(b, l, local_ptime(l), l->rtcp_mux, l->dir);
 	return finish(b, start);
 }
@@ -273,7 +353,7 @@ int sdp_answer(struct buf *b, struct sdp_neg *n, const struct sdp_session *offer
 		buf_puts(b, "\r\n");
 		print_rtpmap(b, res.pt_recv, cc->name, res.rate, res.channels, cc->fmtp);
 		if (tf)
-			print_rtpmap(b, res.te_pt_recv, TE_NAME, TE_RATE, 1, TE_EVENTS);
+			print_rtpmap(b, res.te_pt_recv, TE_NAME, tf->rate, 1, TE_EVENTS);
 		print_tail(b, l, res.ptime, res.rtcp_mux, res.dir);
 	}
 	if ((err = finish(b, start)))
@@ -321,11 +401,12 @@ int sdp_process_answer(struct sdp_neg *n, const struct sdp_session *answer,
 	set_codec(&res, cc, cf);
 	res.pt_send = (uint8_t)cf->pt;
 	res.pt_recv = cc->pt;
-	for (unsigned j = 0; offered->te_pt && j < m->nfmts; j++) {
-		if (is_te(&m->fmts[j])) {
-			res.te_pt_send = (uint8_t)m->fmts[j].pt;
-			res.te_pt_recv = offered->te_pt;
-			break;
+	{
+		const struct sdp_fmt *tf = find_te(m, res.rate, offered, true);
+		if (tf) {
+			res.te_pt_send = (uint8_t)tf->pt;
+			res.te_pt_recv = te_pt_for(offered, tf->rate);
+			res.te_rate = tf->rate;
 		}
 	}
 	res.dir = combine_dir(offered->dir, peer_dir);

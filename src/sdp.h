@@ -177,7 +177,10 @@ struct sdp_local {
 	uint16_t rtcp_port;          /* 0: RTP port + 1 */
 	const struct sdp_codec *codecs;  /* audio codecs, preference order */
 	unsigned ncodecs;
-	uint8_t te_pt;               /* telephone-event/8000 PT we offer, 0 = none */
+	uint8_t te_pt;               /* telephone-event/8000 PT we offer, 0 = none;
+				      * a codec with another clock (opus) gets a
+				      * telephone-event at its clock too, on the
+				      * next free PT below (sdp-oa.c) */
 	enum sdp_dir dir;            /* what we want */
 	uint32_t ptime;              /* 0: 20 */
 	bool rtcp_mux;               /* offer / accept a=rtcp-mux */
@@ -196,6 +199,7 @@ struct sdp_neg {
 	uint8_t pt_recv;             /* the PT we said we receive */
 	char fmtp[256];              /* the peer's a=fmtp for the codec, or "" */
 	uint8_t te_pt_send, te_pt_recv;   /* telephone-event, 0 = none */
+	uint32_t te_rate;            /* its SDP clock: the codec's, or 8000 */
 	uint32_t ptime;              /* send packetisation: the peer's a=ptime,
 				      * else ours */
 	enum sdp_dir dir;            /* OUR direction after negotiation */

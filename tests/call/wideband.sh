@@ -28,6 +28,9 @@
 #    other impairment); what the callee plays must still be the caller's
 #    sweep (>= 0.8), the clean direction >= 0.9, and the relay must really
 #    have dropped 5-15% of the caller's packets.
+#
+# 3. RFC 4733 DTMF with Opus: telephone-event/48000 negotiated, digits and
+#    their durations right at the callee.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -41,7 +44,7 @@ MIN_CORR=0.9
 MIN_CORR_LOSS=0.8
 T=$TEST_TMP
 
-tap_plan 25
+tap_plan 27
 
 # sweep_at FILE RATE: the 300-7000 Hz sweep, 3 s, at RATE
 sweep_at() {
@@ -320,7 +323,39 @@ fi
 xc_check "opus with FEC, caller -> callee over 10% loss" "$T/a48.wav" "$T/lbrec.wav" $MIN_CORR_LOSS
 xc_check "opus, callee -> caller through the relay, unimpaired" "$T/b48.wav" "$T/larec.wav" $MIN_CORR
 
-# 23-25. no crash, nothing left
+# 23-24. RFC 4733 DTMF with Opus, direct: both offer telephone-event at
+# 8000 and at 48000 and settle on 48000, the audio's clock (RFC 4733 2.1);
+# the callee reads each digit at its 100 ms, which it would not if the two
+# sides disagreed on the clock
+st_conf tb "[media]\ncodecs = opus\n"
+st_bg tb 20 -f "$T/tb.conf" --siptrace="$T/tb.trace" -A0 -e 'wait call-ended 15' -e quit
+tport=$(st_port tb)
+st_bg ta 20 -f "$T/tb.conf" -e "call sip:bob@127.0.0.1:$tport" -e 'wait call-answered 5' \
+	-e 'dtmf 159#' -e 'wait 1.5' -e hangup -e 'wait 0.3' -e quit
+st_wait ta; rta=$?
+st_wait tb; rtb=$?
+ans=$(awk '/^SIP\/2.0 200/ { a = 1 } a && /^m=audio/ { print; exit }' "$T/tb.trace" | tr -d '\r')
+te_pt=$(echo "$ans" | awk '{ print $5 }')
+if [ $rta = 0 ] && [ $rtb = 0 ] && grep -q "^a=rtpmap:101 telephone-event/8000" "$T/tb.trace" &&
+	grep -q "^a=rtpmap:$te_pt telephone-event/48000" "$T/tb.trace" && [ -n "$te_pt" ]; then
+	ok "opus: both telephone-events offered, the answer takes telephone-event/48000 ($ans)"
+else
+	not_ok "opus: both telephone-events offered, the answer takes telephone-event/48000 (exit $rta/$rtb, answer '$ans')"
+	st_dump ta
+	st_dump tb
+fi
+dg=$(ev tb dtmf | while IFS= read -r l; do
+	printf '%s:%s:%s ' "$(ev_field "$l" digit)" "$(ev_field "$l" method)" "$(ev_field "$l" duration_ms)"
+done)
+if echo "$dg" | awk '{ if (NF != 4) exit 1
+	for (i = 1; i <= NF; i++) { split($i, f, ":"); if (f[2] != "rfc4733" || f[3] < 80 || f[3] > 120) exit 1
+	d = d f[1] } exit d != "159#" }'; then
+	ok "opus: the callee reports 159# by RFC 4733, each 100 ms long ($dg)"
+else
+	not_ok "opus: the callee reports 159# by RFC 4733, each 100 ms long (got '$dg')"
+fi
+
+# 25-27. no crash, nothing left
 n=0
 for f in "$T"/*.err; do
 	grep -qiE 'sanitizer|assert|segmentation|core dumped' "$f" && n=$((n + 1))

@@ -1080,6 +1080,25 @@ static const struct oa_case oa_cases[] = {
 	  false, 20, "192.0.2.50:5000", "192.0.2.50:5001", 0,
 	  { "m=audio 4000 RTP/AVP 0 98\r\n", "a=rtpmap:98 telephone-event/8000\r\n",
 	    "a=fmtp:98 0-16\r\n" }, { "101" } },
+	{ "opus: telephone-event at 48000 taken over 8000",
+	  OHEAD "m=audio 5000 RTP/AVP 111 0 110 98\r\na=rtpmap:111 opus/48000/2\r\n"
+	  "a=rtpmap:110 telephone-event/48000\r\n" TE98,
+	  CS_OPUS, false, SDP_DIR_SENDRECV, false, 0, 0, 0, "opus", 111, 110, SDP_DIR_SENDRECV,
+	  false, false, 20, "192.0.2.50:5000", "192.0.2.50:5001", 0,
+	  { "m=audio 4000 RTP/AVP 111 110\r\n", "a=rtpmap:110 telephone-event/48000\r\n",
+	    "a=fmtp:110 0-16\r\n" }, { "telephone-event/8000", "a=rtpmap:98" } },
+	{ "opus: telephone-event/8000 when the offer has no other",
+	  OHEAD "m=audio 5000 RTP/AVP 111 98\r\na=rtpmap:111 opus/48000/2\r\n" TE98,
+	  CS_OPUS, false, SDP_DIR_SENDRECV, false, 0, 0, 0, "opus", 111, 98, SDP_DIR_SENDRECV,
+	  false, false, 20, "192.0.2.50:5000", "192.0.2.50:5001", 0,
+	  { "m=audio 4000 RTP/AVP 111 98\r\n", "a=rtpmap:98 telephone-event/8000\r\n" },
+	  { "48000\r\na=rtpmap:98" } },
+	{ "PCMU: telephone-event/8000, not the 48000 one",
+	  OHEAD "m=audio 5000 RTP/AVP 0 110 98\r\na=rtpmap:110 telephone-event/48000\r\n" TE98,
+	  CS_UA, false, SDP_DIR_SENDRECV, false, 0, 0, 0, "PCMU", 0, 98, SDP_DIR_SENDRECV,
+	  false, false, 20, "192.0.2.50:5000", "192.0.2.50:5001", 0,
+	  { "m=audio 4000 RTP/AVP 0 98\r\n", "a=rtpmap:98 telephone-event/8000\r\n" },
+	  { "telephone-event/48000" } },
 	{ "telephone-event not wanted", OHEAD "m=audio 5000 RTP/AVP 0 98\r\n" TE98, CS_UA, false,
 	  SDP_DIR_SENDRECV, false, 0, 0, 0, "PCMU", 0, 0, SDP_DIR_SENDRECV, false, false, 20,
 	  "192.0.2.50:5000", "192.0.2.50:5001", 0, { "m=audio 4000 RTP/AVP 0\r\n" },
@@ -1361,12 +1380,14 @@ static void test_offer(void **state)
 				 "s=-\r\n"
 				 "c=IN IP4 192.0.2.1\r\n"
 				 "t=0 0\r\n"
-				 "m=audio 4000 RTP/AVP 96 0 101\r\n"
+				 "m=audio 4000 RTP/AVP 96 0 101 100\r\n"
 				 "a=rtpmap:96 opus/48000/2\r\n"
 				 "a=fmtp:96 useinbandfec=1\r\n"
 				 "a=rtpmap:0 PCMU/8000\r\n"
 				 "a=rtpmap:101 telephone-event/8000\r\n"
 				 "a=fmtp:101 0-16\r\n"
+				 "a=rtpmap:100 telephone-event/48000\r\n"
+				 "a=fmtp:100 0-16\r\n"
 				 "a=ptime:20\r\n"
 				 "a=rtcp-mux\r\n"
 				 "a=sendrecv\r\n");
@@ -1442,6 +1463,15 @@ static const struct pa_case pa_cases[] = {
 	  "a=fmtp:111 maxplaybackrate=16000\r\na=rtpmap:110 telephone-event/8000\r\n",
 	  SDP_DIR_SENDRECV, false, 0, "opus", 111, 96, 110, 101, SDP_DIR_SENDRECV, false, false,
 	  20, "198.51.100.7:6000", "198.51.100.7:6001", "maxplaybackrate=16000" },
+	{ "opus with telephone-event/48000: our PT for it is 100",
+	  AHEAD "m=audio 6000 RTP/AVP 96 100\r\na=rtpmap:96 opus/48000/2\r\n"
+	  "a=rtpmap:100 telephone-event/48000\r\n",
+	  SDP_DIR_SENDRECV, false, 0, "opus", 96, 96, 100, 100, SDP_DIR_SENDRECV, false, false,
+	  20, "198.51.100.7:6000", "198.51.100.7:6001", "" },
+	{ "PCMU with only telephone-event/48000: no telephone-event",
+	  AHEAD "m=audio 6000 RTP/AVP 0 100\r\na=rtpmap:100 telephone-event/48000\r\n",
+	  SDP_DIR_SENDRECV, false, 0, "PCMU", 0, 0, 0, 0, SDP_DIR_SENDRECV, false, false,
+	  20, "198.51.100.7:6000", "198.51.100.7:6001", "" },
 	{ "answerer's order wins", AHEAD "m=audio 6000 RTP/AVP 8 0\r\n", SDP_DIR_SENDRECV, false,
 	  0, "PCMA", 8, 8, 0, 0, SDP_DIR_SENDRECV, false, false, 20, "198.51.100.7:6000",
 	  "198.51.100.7:6001", "" },
@@ -1565,8 +1595,12 @@ static void test_offer_answer_loop(void **state)
 		assert_int_equal(nb.pt_recv, 96);
 		assert_int_equal(na.pt_send, 96);
 		assert_int_equal(na.pt_recv, 96);
-		assert_int_equal(nb.te_pt_send, 101);
-		assert_int_equal(na.te_pt_send, 101);
+		/* opus: the telephone-event at its clock (A offers it on 100) */
+		assert_int_equal(nb.te_pt_send, 100);
+		assert_int_equal(na.te_pt_send, 100);
+		assert_int_equal(na.te_pt_recv, 100);
+		assert_int_equal(na.te_rate, 48000);
+		assert_int_equal(nb.te_rate, 48000);
 		assert_false(na.rtcp_mux);
 		assert_false(nb.rtcp_mux);
 		assert_true(sa_eq(&na.remote_rtp, &b.addr));
