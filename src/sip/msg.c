@@ -14,6 +14,9 @@
 #include "sip/msg-int.h"
 #include "xmalloc.h"
 
+const char sip_reason_body_too_large[] = "Message too large";
+const char sip_reason_hdr_too_large[] = "Header section too large";
+
 union sip_value {
 	struct sip_via via;
 	struct sip_addr addr;
@@ -563,7 +566,7 @@ int sip_msg_frame(const char *data, size_t len, size_t *msglen, const char **rea
 	err = find_header_end(p, e, &hend, &body, &nlines, NULL, 0);
 	if (err == ENODATA) {
 		if (len > SIP_MAX_MSG_SIZE) {
-			*reason = "Header section too large";
+			*reason = sip_reason_hdr_too_large;
 			return EBADMSG;
 		}
 		return ENODATA;
@@ -596,7 +599,7 @@ int sip_msg_frame(const char *data, size_t len, size_t *msglen, const char **rea
 		}
 	}
 	if ((size_t)(body - data) + clen > SIP_MAX_MSG_SIZE + (size_t)(p - data)) {
-		*reason = "Message too large";
+		*reason = sip_reason_body_too_large;
 		return EBADMSG;
 	}
 	if ((size_t)(e - body) < clen)

@@ -25,6 +25,13 @@
 #define SIP_MAX_VALUES     256u    /* Via, Contact, Route, Record-Route values */
 #define SIP_MAX_PARAMS     64u     /* parameters on one value */
 
+/* The reasons given for a message over SIP_MAX_MSG_SIZE: its body made it
+ * too large (answered 413 Request Entity Too Large) or its header section
+ * alone is (513 Message Too Large), RFC 3261 21.4.11, 21.5.9.  Compared by
+ * address (sip_reply_raw400). */
+extern const char sip_reason_body_too_large[];
+extern const char sip_reason_hdr_too_large[];
+
 #define SIP_MAGIC_COOKIE "z9hG4bK"
 
 enum sip_method {

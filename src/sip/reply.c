@@ -123,8 +123,10 @@ static bool printable(const struct pl *x)
 	return x->l > 0;
 }
 
-/* 400 for a request the parser refused, when enough of it is readable to
- * address an answer (Via, From, To, Call-ID, CSeq); else it is dropped. */
+/* 400 for a request the parser refused (413 when its body makes it too
+ * large, 513 when its header section is), when enough of it is readable
+ * to address an answer (Via, From, To, Call-ID, CSeq); else it is
+ * dropped. */
 int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *reason,
 		     const struct sip_rx *rx)
 {
@@ -155,7 +157,9 @@ int sip_reply_raw400(struct sip *s, const char *data, size_t len, const char *re
 		return 0;
 	sip_rand_token(tag, 10);
 	buf_init(&b, SIP_MAX_MSG_SIZE);
-	buf_printf(&b, "SIP/2.0 400 %s\r\n", reason);
+	buf_printf(&b, "SIP/2.0 %d %s\r\n",
+		   reason == sip_reason_body_too_large ? 413
+		   : reason == sip_reason_hdr_too_large ? 513 : 400, reason);
 	/* every Via line in order (8.2.6.2): a proxy on the path needs its own */
 	for (;;) {
 		buf_puts(&b, "Via: ");

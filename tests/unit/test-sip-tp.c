@@ -985,8 +985,8 @@ static void test_response_route(void **state)
 	assert_int_equal(recv(fvia, b, sizeof(b), MSG_DONTWAIT), -1);
 }
 
-/* The stack answers a request whose Content-Length cannot fit with 400
- * on the connection (RFC 3261 21.4.1, the fault as reason), then closes
+/* The stack answers a request whose Content-Length cannot fit with 413
+ * on the connection (RFC 3261 21.4.11, the fault as reason), then closes
  * it: the stream cannot be resynchronised. */
 static void test_stack_bad_framing_400(void **state)
 {
@@ -1001,8 +1001,9 @@ static void test_stack_bad_framing_400(void **state)
 		  "Call-ID: big\r\nCSeq: 1 MESSAGE\r\n"
 		  "Content-Length: 70000\r\n\r\nsome of the body");
 	WAIT_UNTIL(peer_read(fd, &r));
-	assert_memory_equal(r.b, "SIP/2.0 400 Message too large\r\n",
-			    strlen("SIP/2.0 400 Message too large\r\n"));
+	/* the body is what makes it too large: 413 (RFC 3261 21.4.11) */
+	assert_memory_equal(r.b, "SIP/2.0 413 Message too large\r\n",
+			    strlen("SIP/2.0 413 Message too large\r\n"));
 	assert_non_null(strstr(r.b, ";branch=z9hG4bKbig"));
 	assert_non_null(strstr(r.b, "\r\nCall-ID: big\r\n"));
 	assert_int_equal(E.nreq, 0);
