@@ -6,6 +6,8 @@
 #   - one 401 offering MD5 and SHA-256 (either order): SHA-256 is used
 #   - 423 with Min-Expires: the next REGISTER asks for that, and registers
 #   - a registrar granting 4 s: the refresh comes well before they run out
+#   - the UA core's error answers to SIPp (uac-errors.xml), over UDP, TCP
+#     and UDP with -lost 20
 #   - a registrar challenging the refresh afresh (no stale=true): sipterm
 #     answers the new challenge instead of giving up
 #   - SIPp -lost 20 (it drops 20% of what it sends and receives): five
@@ -26,7 +28,7 @@ need_cmd md5sum coreutils
 need_cmd sha256sum coreutils
 [ -x "$SIPTERM" ] || skip_all "$SIPTERM not built (make sipterm)"
 
-tap_plan 32
+tap_plan 35
 
 # sipp_uas NAME SCENARIO [SIPP-OPTIONS...]: SIPp waiting on 127.0.0.1 (port
 # SIPP_PORT) in the background; traces in $TEST_TMP/NAME.{out,msg,err,log}.
@@ -392,6 +394,35 @@ if [ "$regs" -ge 15 ] && [ "$answers" -ge 20 ] && [ $extra -gt 0 ]; then
 	ok "-lost 20 did cost retransmissions: $regs REGISTERs for 15, $answers answers to 20 OPTIONS"
 else
 	not_ok "-lost 20 did cost retransmissions: $regs REGISTERs for 15, $answers answers to 20 OPTIONS"
+fi
+
+# The UA core's error answers as SIPp sees them (uac-errors.xml: 501
+# with Allow, 420 with Unsupported, 415 with Accept, 483, 481, 505): over
+# UDP, over TCP, and over UDP with 20% of the messages lost both ways
+if st_start errs; then
+	for mode in udp tcp lost; do
+		cp=$(free_port) sp=$(free_port)
+		case $mode in
+		udp) set -- -t u1 -m 1 ;;
+		tcp) set -- -t t1 -m 1 ;;
+		lost) set -- -t u1 -m 5 -lost 20 -max_non_invite_retrans 12 -max_invite_retrans 12 ;;
+		esac
+		timeout 60 sipp "127.0.0.1:$ST_PORT" -sf "$SIPP_DIR/uac-errors.xml" -s bob \
+			-i 127.0.0.1 -p "$sp" -bind_local -cp "$cp" -nostdin "$@" \
+			-timeout 40s -timeout_error \
+			-trace_err -error_file "$TEST_TMP/errs-$mode.err" \
+			</dev/null >"$TEST_TMP/errs-$mode.out" 2>&1
+		rc=$?
+		if [ $rc = 0 ]; then
+			ok "UA core errors ($mode): 501+Allow, 420+Unsupported, 415+Accept, 483, 481, 505"
+		else
+			not_ok "UA core errors ($mode): 501+Allow, 420+Unsupported, 415+Accept, 483, 481, 505 (SIPp status $rc)"
+			sipp_diag "errs-$mode"
+		fi
+	done
+	st_stop
+else
+	for mode in udp tcp lost; do not_ok "UA core errors ($mode): sipterm did not start"; done
 fi
 
 # 28-29. quit while the registrar ignores the unregistration: sipterm
