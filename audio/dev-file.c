@@ -16,13 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <speex/speex_resampler.h>
 
 #include "dev-int.h"
 #include "log.h"
+#include "rand.h"
 #include "tmr.h"
 #include "wav.h"
 #include "xmalloc.h"
@@ -64,11 +63,8 @@ static uint64_t grid_next(uint64_t now)
 {
 	if (!grid_set) {
 		unsigned r = 0;
-		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			r = (unsigned)ts.tv_nsec / 1000u * 2654435761u;
-		}
+		if (rand_fill(&r, sizeof(r)))
+			r = (unsigned)now; /* no randomness at all: any phase will do */
 		grid_set = true;
 		grid_phase = r % AUDIO_DEV_PTIME_MS;
 	}
