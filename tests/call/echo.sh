@@ -10,6 +10,7 @@
 # tests/tools/xcorr must find the played signal in the recording
 # (normalized cross-correlation >= 0.9), for PCMU and for PCMA.  DTMF sent
 # by RFC 4733 comes back as the same digits.  Both ends hang up cleanly.
+# The answering service's --echo (another process, Opus) does the same.
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
@@ -19,7 +20,7 @@ call_need
 MIN_CORR=0.9
 T=$TEST_TMP
 
-tap_plan 14
+tap_plan 16
 
 gen_sweep "$T/sweep.wav" 300 3000 3
 gen_speech "$T/speech.wav" "Hello, this is the echo test. Can you hear yourself?"
@@ -32,6 +33,12 @@ st_bg pcma 20 -f "$T/PCMA.conf" --play "$T/speech.wav" --record "$T/pcma.wav" \
 	-e 'call echo' -e 'wait call-answered 5' -e 'wait 4' -e hangup -e 'wait 0.3' -e quit
 st_bg dtmf 20 -e 'call echo' -e 'wait call-answered 5' -e 'dtmf 159#' -e 'wait 1.5' \
 	-e hangup -e 'wait 0.3' -e quit
+# the answering service's --echo: another process, default codecs (Opus)
+st_bg echoer 20 -A0 --echo -e 'wait call-ended 15' -e quit
+eport=$(st_port echoer)
+st_bg opus 20 --play "$T/sweep.wav" --record "$T/opus.wav" \
+	-e "call sip:echo@127.0.0.1:$eport" -e 'wait call-answered 5' -e 'wait 4' -e hangup \
+	-e 'wait 0.3' -e quit
 
 # check_run NAME CODEC PLAYED: the TAP lines of one audio call
 check_run() {
@@ -74,7 +81,27 @@ check_run pcmu PCMU "$T/sweep.wav"
 # 5-8. PCMA (from the config), speech
 check_run pcma PCMA "$T/speech.wav"
 
-# 9-10. RFC 4733 digits come back as sent
+# 9-10. --echo: the caller hears itself through another sipterm
+st_wait opus; ro=$?
+st_wait echoer; re=$?
+_a=$(ev opus call-answered | head -n 1)
+if [ $ro = 0 ] && [ $re = 0 ] && [ "$(ev_field "$_a" codec)" = opus ]; then
+	ok "sipterm -A0 --echo answers with Opus; both exit 0"
+else
+	not_ok "sipterm -A0 --echo answers with Opus; both exit 0 (caller $ro, echoer $re: ${_a:-no answer})"
+	st_dump opus
+	st_dump echoer
+fi
+# the recording is at Opus's 48 kHz: the reference too
+sox -q "$T/sweep.wav" -r 48000 "$T/sweep48.wav"
+_x=$(xc "$T/sweep48.wav" "$T/opus.wav" --align-ms 250)
+if ge "$(corr_of "$_x")" $MIN_CORR; then
+	ok "--echo: the caller hears itself: $_x"
+else
+	not_ok "--echo: the caller hears itself: ${_x:-xcorr failed} (want corr >= $MIN_CORR)"
+fi
+
+# 11-12. RFC 4733 digits come back as sent
 st_wait dtmf; rc=$?
 d=$(ev dtmf dtmf | while IFS= read -r l; do ev_field "$l" digit; done | tr -d '\n')
 m=$(ev dtmf dtmf | grep -c '"method":"rfc4733"')
@@ -90,7 +117,7 @@ else
 	not_ok "the log names the echo service's address"
 fi
 
-# 11. the service did its part: it logged the call and its end by our BYE
+# 13. the service did its part: it logged the call and its end by our BYE
 if grep -q 'echo call .* ended: BYE' "$T/pcmu.log" 2>/dev/null; then
 	ok "the echo service saw the call end by BYE"
 else
@@ -98,7 +125,7 @@ else
 	grep -i echo "$T/pcmu.log" 2>/dev/null | tail -n 5 | awk '{ print "#   " $0 }'
 fi
 
-# 12-14. nothing left behind
+# 14-16. nothing left behind
 n=0
 for f in "$T"/*.err; do
 	if grep -qiE 'sanitizer|assert|segmentation|core dumped' "$f"; then

@@ -5,6 +5,7 @@
 # greeting.wav --record DIR): a call with RTP both ways, CANCEL while it
 # rings, hold and resume by re-INVITE, a batch of calls with 20 % of the
 # SIP messages lost, a delayed offer, an offer sipterm cannot take (488),
+# an intercom call (Call-Info answer-after, honoured per account),
 # and DTMF by INFO.  Then sipterm calls SIPp UASes: answered and hung up
 # with a BYE, busy (486), redirected (302), cancelled while ringing, and
 # early media (183 with SDP) before the answer.
@@ -33,7 +34,7 @@ need_cmd timeout coreutils
 
 SCEN=$top_srcdir/tests/call/sipp
 
-tap_plan 35
+tap_plan 37
 
 if [ ! -x "$SIPTERM" ]; then
 	echo "Bail out! $SIPTERM not built"
@@ -356,6 +357,39 @@ ev cancel '"event":"call-incoming","call":1' &&
 	! ev cancel '"event":"call-answered"' && r=0
 result "sipterm: call-incoming, then call-ended 487 by remote, never answered" $r \
 	st_diag cancel
+
+# --- Call-Info answer-after (an intercom call): honoured only for an
+# account with answer_after = yes, and then after the delay asked for
+printf '[account answer]\nuri = sip:answer@127.0.0.1\nregister = no\nanswer_after = yes\n' \
+	>"$TEST_TMP/aa-yes.conf"
+printf '[account answer]\nuri = sip:answer@127.0.0.1\nregister = no\n' >"$TEST_TMP/aa-no.conf"
+if st_start aa -f "$TEST_TMP/aa-yes.conf"; then
+	sipp_run aa uac-answer-after "127.0.0.1:$ST_PORT" -mp "$(free_port)" -d 300
+	r=$?
+	st_stop
+else
+	r=1
+fi
+# milliseconds from the 180 sipterm sent to its 200
+gap=$(awk '/^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]+ UDP send/ { split($1, t, /[:.]/)
+		ms = ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4]; getline l
+		if (l ~ /^SIP\/2.0 180/) r = ms; else if (l ~ /^SIP\/2.0 200/ && r != "" && a == "") a = ms }
+	END { if (a != "") print a - r }' "$TEST_TMP/aa.trace")
+[ $r = 0 ] && [ -n "$gap" ] && [ "$gap" -ge 900 ] && [ "$gap" -le 1600 ] || r=1
+result "Call-Info answer-after=1 with answer_after = yes: 180, then 200 after ${gap:-?} ms, no -A needed" \
+	$r sipp_diag aa st_diag aa
+if st_start aano -f "$TEST_TMP/aa-no.conf"; then
+	_sipp bg aano uac-answer-after "127.0.0.1:$ST_PORT" -mp "$(free_port)"
+	sleep 2.5
+	r=1
+	ev aano '"event":"call-incoming","call":1' && ! ev aano '"event":"call-answered"' && r=0
+	st_stop
+	sipp_wait aano && r=1 # SIPp must not have got its 200
+else
+	r=1
+fi
+result "Call-Info answer-after without answer_after = yes: it rings and is not answered" $r \
+	sipp_diag aano st_diag aano
 
 # --- 8-9: hold and resume by re-INVITE from SIPp
 if st_start hold -A0 --play "$TEST_TMP/greeting.wav"; then

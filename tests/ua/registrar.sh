@@ -6,6 +6,7 @@
 #   - one 401 offering MD5 and SHA-256 (either order): SHA-256 is used
 #   - 423 with Min-Expires: the next REGISTER asks for that, and registers
 #   - a registrar granting 4 s: the refresh comes well before they run out
+#   - password_cmd: its first line is the password, shown nowhere
 #   - the UA core's error answers to SIPp (uac-errors.xml), over UDP, TCP
 #     and UDP with -lost 20
 #   - a registrar challenging the refresh afresh (no stale=true): sipterm
@@ -28,7 +29,7 @@ need_cmd md5sum coreutils
 need_cmd sha256sum coreutils
 [ -x "$SIPTERM" ] || skip_all "$SIPTERM not built (make sipterm)"
 
-tap_plan 35
+tap_plan 38
 
 # sipp_uas NAME SCENARIO [SIPP-OPTIONS...]: SIPp waiting on 127.0.0.1 (port
 # SIPP_PORT) in the background; traces in $TEST_TMP/NAME.{out,msg,err,log}.
@@ -83,7 +84,12 @@ account() {
 		for _l in "$@"; do
 			case $_l in t1*|t2*) printf '%s\n' "$_l" ;; esac
 		done
-		printf '[account alice]\nuri = sip:alice@sipterm.test\npassword = alicepw\n'
+		if [ -n "${ACCOUNT_PWCMD:-}" ]; then
+			printf '[account alice]\nuri = sip:alice@sipterm.test\npassword_cmd = %s\n' \
+				"$ACCOUNT_PWCMD"
+		else
+			printf '[account alice]\nuri = sip:alice@sipterm.test\npassword = alicepw\n'
+		fi
 		printf 'registrar = sip:127.0.0.1:%s\n' "$SIPP_PORT"
 		for _l in "$@"; do
 			case $_l in t1*|t2*) ;; *) printf '%s\n' "$_l" ;; esac
@@ -179,6 +185,20 @@ if digest_ok "$a" alicepw && [ "$(param "$a" nonce)" = "$n1" ] &&
 	ok "401 MD5: the Authorization is a right MD5 digest for alice"
 else
 	not_ok "401 MD5: the Authorization is a right MD5 digest for alice"
+	diag "Authorization: $a"
+fi
+
+# password_cmd: the password is what the command prints (its first line),
+# and it appears in no log, trace or event
+n1=$(nonce)
+ACCOUNT_PWCMD="printf 'cmd-pw-9x\\nsecond line\\n'" challenge_run pwcmd uas-reg-auth "password_cmd" \
+	-key challenge "Digest realm=\"sipterm.test\", nonce=\"$n1\", algorithm=MD5"
+a=$(logval pwcmd-sipp AUTH2)
+if digest_ok "$a" cmd-pw-9x &&
+	! grep -q 'cmd-pw-9x' "$TEST_TMP/pwcmd.err" "$TEST_TMP/pwcmd.out" "$TEST_TMP/pwcmd.trace"; then
+	ok "password_cmd: the digest is computed with its first line, which no log, trace or event shows"
+else
+	not_ok "password_cmd: the digest is computed with its first line, which no log, trace or event shows"
 	diag "Authorization: $a"
 fi
 
