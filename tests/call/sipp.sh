@@ -5,7 +5,8 @@
 # greeting.wav --record DIR): a call with RTP both ways, CANCEL while it
 # rings, hold and resume by re-INVITE, a batch of calls with 20 % of the
 # SIP messages lost, a delayed offer, an offer sipterm cannot take (488),
-# an intercom call (Call-Info answer-after, honoured per account),
+# an intercom call (Call-Info answer-after, honoured per account), a call
+# cut by --max-call-secs,
 # and DTMF by INFO.  Then sipterm calls SIPp UASes: answered and hung up
 # with a BYE, busy (486), redirected (302), cancelled while ringing, and
 # early media (183 with SDP) before the answer.
@@ -34,7 +35,7 @@ need_cmd timeout coreutils
 
 SCEN=$top_srcdir/tests/call/sipp
 
-tap_plan 37
+tap_plan 38
 
 if [ ! -x "$SIPTERM" ]; then
 	echo "Bail out! $SIPTERM not built"
@@ -390,6 +391,22 @@ else
 fi
 result "Call-Info answer-after without answer_after = yes: it rings and is not answered" $r \
 	sipp_diag aano st_diag aano
+
+# --- --max-call-secs 2: the answering service hangs up after 2 s
+if st_start maxs -A0 --max-call-secs 2; then
+	st_call maxc "call sip:x@127.0.0.1:$ST_PORT" 'wait call-answered 5' 'wait call-ended 6' quit
+	rc_maxc=$ST_RC
+	st_stop
+else
+	rc_maxc=1
+fi
+d=$(ev_field maxc call-ended duration)
+r=1
+[ "$rc_maxc" = 0 ] && ev maxc '"event":"call-ended","call":1,"status":200,"reason":"BYE","by":"remote"' &&
+	ev maxs '"event":"call-ended","call":1,"status":200,"reason":"maximum call duration","by":"local"' &&
+	[ -n "$d" ] && [ "${d%.*}" -ge 1 ] && [ "${d%.*}" -le 3 ] && r=0
+result "--max-call-secs 2: the service hangs up (reason 'maximum call duration'), the call lasted ${d:-?} s" \
+	$r st_diag maxs st_diag maxc
 
 # --- 8-9: hold and resume by re-INVITE from SIPp
 if st_start hold -A0 --play "$TEST_TMP/greeting.wav"; then
