@@ -268,7 +268,7 @@ static int print_subscribe(struct buf *buf, enum sip_tp tp, const struct sa *lad
 	buf_puts(buf, "Contact: ");
 	ua_contact(g.ua, a, buf, tp, laddr);
 	buf_printf(buf, "\r\nEvent: presence\r\nAccept: application/pidf+xml\r\nExpires: %u\r\n"
-			"Allow: %s\r\n", b->expires ? b->expires : SUB_EXPIRES, ua_allow());
+			"Allow: %s\r\n", b->expires, ua_allow());
 	if (sip_config(ua_sip(g.ua))->user_agent)
 		buf_printf(buf, "User-Agent: %s\r\n", sip_config(ua_sip(g.ua))->user_agent);
 	if (a)
@@ -292,7 +292,7 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 	b->req = NULL;
 	code = resp ? resp->scode : 408;
 	if (!err && code < 300) {
-		uint32_t exp = resp->has_expires ? resp->expires : b->expires ? b->expires : SUB_EXPIRES;
+		uint32_t exp = resp->has_expires ? resp->expires : b->expires;
 		b->auth_rounds = 0;
 		b->failures = 0;
 		if (!b->dlg && sip_dialog_uac(&b->dlg, b->uri, resp) == 0)
@@ -314,14 +314,10 @@ static void on_sub_resp(int err, const struct sip_msg *resp, void *arg)
 		subscribe(b);
 		return;
 	}
-	if (code == 423 && b->auth_rounds++ < MAX_AUTH) {
-		uint32_t want = b->expires ? b->expires : SUB_EXPIRES;
-		if (raise_expires(resp, &want)) {
-			log_i("buddy %s: the notifier wants at least %u s", b->name, want);
-			b->expires = want;
-			subscribe(b);
-			return;
-		}
+	if (code == 423 && b->auth_rounds++ < MAX_AUTH && raise_expires(resp, &b->expires)) {
+		log_i("buddy %s: the notifier wants at least %u s", b->name, b->expires);
+		subscribe(b);
+		return;
 	}
 	if (code == 481 && b->dlg) {
 		/* the subscription is gone at the other end: a new one */
@@ -362,7 +358,7 @@ static void subscribe(struct buddy *b)
 		buf_puts(&h, "Contact: ");
 		ua_contact(g.ua, b->acc, &h, b->tp, &b->laddr);
 		buf_printf(&h, "\r\nEvent: presence\r\nAccept: application/pidf+xml\r\nExpires: %u\r\n",
-			   b->expires ? b->expires : SUB_EXPIRES);
+			   b->expires);
 		err = sip_dialog_request(&b->req, ua_sip(g.ua), b->dlg, "SUBSCRIBE", ++b->dlg->lseq,
 					 buf_cstr(&h), NULL, NULL, b->acc ? b->acc->auth : NULL,
 					 b->tp, on_sub_resp, b);
@@ -579,6 +575,7 @@ static struct buddy *buddy_new(const char *name, const char *uri, struct account
 	b->uri = xstrdup(uri);
 	b->acc = acc;
 	b->from_config = from_config;
+	b->expires = SUB_EXPIRES;
 	tmr_init(&b->t_refresh);
 	list_append(&g.buddies, &b->le, b);
 	return b;
@@ -977,7 +974,7 @@ static int print_publish(struct buf *b, enum sip_tp tp, const struct sa *laddr, 
 	if (a->outbound_proxy)
 		buf_printf(b, "Route: <%s;lr>\r\n", a->outbound_proxy);
 	buf_printf(b, "Event: presence\r\nExpires: %u\r\n",
-		   p->removing ? 0 : p->expires ? p->expires : PUB_EXPIRES);
+		   p->removing ? 0 : p->expires);
 	p->cond = p->etag != NULL;
 	if (p->etag)
 		buf_printf(b, "SIP-If-Match: %s\r\n", p->etag);
@@ -1006,7 +1003,7 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 	code = resp ? resp->scode : 408;
 	if (!err && code < 300) {
 		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_SIP_ETAG);
-		uint32_t exp = resp->has_expires ? resp->expires : p->expires ? p->expires : PUB_EXPIRES;
+		uint32_t exp = resp->has_expires ? resp->expires : p->expires;
 		p->auth_rounds = 0;
 		if (p->removing) {
 			free(p->etag);
@@ -1048,16 +1045,13 @@ static void on_pub_resp(int err, const struct sip_msg *resp, void *arg)
 			publish(p);
 		return;
 	}
-	if (code == 423 && !p->removing && p->auth_rounds++ < MAX_AUTH) {
-		uint32_t want = p->expires ? p->expires : PUB_EXPIRES;
-		if (raise_expires(resp, &want)) {
-			log_i("account %s: the presence server wants at least %u s", p->acc->name,
-			      want);
-			p->expires = want;
-			p->dirty |= p->body;
-			publish(p);
-			return;
-		}
+	if (code == 423 && !p->removing && p->auth_rounds++ < MAX_AUTH &&
+	    raise_expires(resp, &p->expires)) {
+		log_i("account %s: the presence server wants at least %u s", p->acc->name,
+		      p->expires);
+		p->dirty |= p->body;
+		publish(p);
+		return;
 	}
 	log_w("account %s: PUBLISH failed: %u", p->acc->name, code);
 	p->dirty |= p->body;
@@ -1238,6 +1232,7 @@ int presence_init(struct ua *ua, const struct conf *c, char *err, size_t errsz)
 	LIST_FOREACH(ua_accounts(ua), e) {
 		struct pub *p = xcalloc(1, sizeof(*p));
 		p->acc = e->data;
+		p->expires = PUB_EXPIRES;
 		tmr_init(&p->t_refresh);
 		list_append(&g.pubs, &p->le, p);
 	}
