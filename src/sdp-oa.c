@@ -115,8 +115,9 @@ static uint8_t te_pt_for(const struct sdp_local *l, uint32_t rate)
 	return 0;
 }
 
-/* The peer's telephone-event to use with a codec at this clock: at the
- * same clock, else at 8000; with ours (when wanted) its PT, else NULL. */
+/* The peer's telephone-event for a codec at this clock: the one at the
+ * same clock, else the one at 8000.  NULL when we want none, or (with
+ * offered_only: the peer answers our offer) at a clock we did not offer. */
 static const struct sdp_fmt *find_te(const struct sdp_media *m, uint32_t rate,
 				     const struct sdp_local *l, bool offered_only)
 {
