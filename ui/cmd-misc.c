@@ -310,6 +310,25 @@ int cmd_get(struct cmd_ctx *ctx, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* audio devices | use IN [OUT] | level */
 
+/* A sound card named (exactly, else as a case-insensitive substring, as
+ * the PortAudio device picks it) that can capture or play: true, else an
+ * error naming what is missing, before anything is changed. */
+static bool audio_name_ok(struct cmd_ctx *ctx, const struct audio_pa_dev *d, size_t n,
+			  const char *name, bool input)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			if ((input ? d[i].max_in : d[i].max_out) < 1)
+				continue;
+			if (pass == 0 ? !strcmp(d[i].name, name) : strcasestr(d[i].name, name) != NULL)
+				return true;
+		}
+	}
+	cmd_error(ctx, EXIT_FAIL, "audio use: no audio %s device matches \"%s\" (see: audio devices)",
+		  input ? "input" : "output", name);
+	return false;
+}
+
 int cmd_audio(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (!strcmp(argv[1], "devices")) {
@@ -332,8 +351,22 @@ int cmd_audio(struct cmd_ctx *ctx, int argc, char **argv)
 		int rc;
 		snprintf(spec, sizeof(spec), "portaudio:%s%s%s", argv[2], argc > 3 ? "," : "",
 			 argc > 3 ? argv[3] : "");
-		if (!strcmp(argv[2], "null") || !strcmp(argv[2], "file"))
+		if (!strcmp(argv[2], "null") || !strcmp(argv[2], "file")) {
 			snprintf(spec, sizeof(spec), "%s", argv[2]);
+		} else {
+			struct audio_pa_dev d[64];
+			size_t n = 0;
+			if (audio_pa_devices(d, 64, &n))
+				return cmd_error(ctx, EXIT_FAIL, "audio use: PortAudio cannot start");
+			if (!n)
+				return cmd_error(ctx, EXIT_FAIL, "audio use: no sound card found: "
+						 "use null or file");
+			if (n > 64)
+				n = 64;
+			if (!audio_name_ok(ctx, d, n, argv[2], true) ||
+			    !audio_name_ok(ctx, d, n, argc > 3 ? argv[3] : argv[2], false))
+				return EXIT_FAIL;
+		}
 		/* new calls use it; the current one moves now */
 		snprintf(audio_spec, sizeof(audio_spec), "%s", spec);
 		call_media_cfg()->audio = audio_spec;

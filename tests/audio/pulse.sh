@@ -13,6 +13,8 @@
 #  - sipterm itself on the pulse device in a 20 s call with a file-device
 #    sipterm: no ring overrun, no backlog left by the slow start, both
 #    directions carry the audio (cross-correlation)
+#  - sipterm's "audio use": a name that matches nothing is refused; a call
+#    moves from the null device to the card
 #  - device names: substring match, and a name that matches nothing
 #  - the sound server stopped (SIGSTOP): the watchdog reports it, closing
 #    does not hang; killed: the read error is reported at once
@@ -200,6 +202,32 @@ rc=$?
 show "$TEST_TMP/open.err"
 check "a name that matches nothing fails with one clear line" \
 	eval '[ $rc = 1 ] && [ "$(cat "$TEST_TMP/open.err")" = "pa-loop: no audio input device matches \"nosuchcard\" (see: audio devices)" ]'
+
+# ---------- sipterm's "audio use" ----------
+# a name that matches no card is refused before anything changes; a call
+# on the null device moves to the pulse card (its microphone then hears
+# what paplay plays into the mic sink)
+if [ -x "$SIPTERM" ]; then
+	PULSE_SINK=spk PULSE_SOURCE=mic.monitor timeout 20 "$SIPTERM" --headless -l 127.0.0.1:0 \
+		-e 'audio use nosuchcard' -e quit > "$TEST_TMP/use1.out" 2> "$TEST_TMP/use1.err"
+	rc=$?
+	show "$TEST_TMP/use1.err"
+	check "audio use NAME that matches no card: exit 1, one clear line" \
+		eval '[ $rc = 1 ] && grep -qx -- "-e:1: audio use: no audio input device matches \"nosuchcard\" (see: audio devices)" "$TEST_TMP/use1.err"'
+	spawn paplay -d mic "$TEST_TMP/sweep.wav"
+	play_pid=$!
+	PULSE_SINK=spk PULSE_SOURCE=mic.monitor timeout 30 "$SIPTERM" --headless -l 127.0.0.1:0 \
+		--audio null -e 'call echo' -e 'wait call-answered 5' -e 'audio use ulse' -e 'wait 4' \
+		-e 'audio level' -e hangup -e 'wait 0.3' -e quit \
+		> "$TEST_TMP/use2.out" 2> "$TEST_TMP/use2.err"
+	rc=$?
+	kill "$play_pid" 2>/dev/null
+	wait "$play_pid" 2>/dev/null
+	lvl=$(sed -n 's/^microphone \(-\{0,1\}[0-9.]*\) dBFS.*/\1/p' "$TEST_TMP/use2.out" | tail -n 1)
+	diag "after audio use: microphone ${lvl:-?} dBFS"
+	check "audio use moves a call from the null device to the card: exit 0, the microphone hears the mic sink" \
+		eval '[ $rc = 0 ] && num_ge "${lvl:--96}" -40'
+fi
 
 # ---------- the sound server stops answering ----------
 spawn sh -c "sleep 4; kill -STOP $PA_PID; sleep 8; kill -CONT $PA_PID"
