@@ -38,8 +38,10 @@ static union sip_value *val_alloc(struct parser *ps)
 	return &ps->vals[ps->nval++];
 }
 
-/* The start line, SIP_MAX_HDRS header lines and the empty line. */
-#define MAX_LINES (SIP_MAX_HDRS + 2)
+/* The start line, SIP_MAX_HDRS header lines, a Content-Length beyond
+ * them (what sip_msg_print adds to a message that had none) and the
+ * empty line. */
+#define MAX_LINES (SIP_MAX_HDRS + 3)
 
 /* Line offsets are kept as uint16_t: a parsed message is at most this big. */
 _Static_assert(SIP_MAX_MSG_SIZE <= UINT16_MAX, "line offsets need more than 16 bits");
@@ -406,7 +408,9 @@ static int parse_headers(struct parser *ps, char *buf, const uint16_t *off, unsi
 		if ((size_t)(le - s) > SIP_MAX_LINE)
 			FAIL(ps, "Header line too long");
 		val = trim_value(vs, le);
-		if (m->nhdr >= SIP_MAX_HDRS)
+		/* one Content-Length past the limit: the printer adds it to a
+		 * datagram that had none, and what it prints must parse */
+		if (m->nhdr >= SIP_MAX_HDRS + (id == SIP_H_CONTENT_LENGTH && !m->has_clen))
 			FAIL(ps, "Too many headers");
 		h = &m->hdrs[m->nhdr];
 		h->name = pl_span(s, p);

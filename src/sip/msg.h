@@ -20,7 +20,7 @@
 
 /* Limits: a message that exceeds one is rejected with a reason. */
 #define SIP_MAX_MSG_SIZE   65535u  /* bytes, headers plus body */
-#define SIP_MAX_HDRS       256u    /* header lines */
+#define SIP_MAX_HDRS       256u    /* header lines (and one Content-Length) */
 #define SIP_MAX_LINE       8192u   /* one header line, folds included */
 #define SIP_MAX_VALUES     256u    /* Via, Contact, Route, Record-Route values */
 #define SIP_MAX_PARAMS     64u     /* parameters on one value */

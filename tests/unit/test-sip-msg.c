@@ -1446,6 +1446,35 @@ static void test_limits(void **state)
 		}
 		buf_free(&b);
 	}
+	/* SIP_MAX_HDRS headers and no Content-Length (a datagram): the
+	 * printer adds one, and what it prints parses again (a fuzzer find);
+	 * a second header past the limit is still too many */
+	{
+		struct buf out;
+		struct sip_msg *m2;
+		buf_init(&b, 0);
+		buf_puts(&b, REQ_LINE BASE_HDRS);
+		for (unsigned i = 6; i < SIP_MAX_HDRS; i++)
+			buf_printf(&b, "X-H%u: %u\r\n", i, i);
+		buf_puts(&b, "\r\nbody");
+		m = parse_ok("max headers, no Content-Length", b.p, b.len, 0);
+		buf_init(&out, 0);
+		assert_int_equal(sip_msg_print(m, &out), 0);
+		m2 = parse_ok("max headers printed", out.p, out.len, 0);
+		assert_int_equal(m2->nhdr, SIP_MAX_HDRS + 1);
+		assert_true(pl_eq_str(&m2->body, "body"));
+		sip_msg_free(m2);
+		sip_msg_free(m);
+		buf_free(&out);
+		buf_free(&b);
+		buf_init(&b, 0);
+		buf_puts(&b, REQ_LINE BASE_HDRS);
+		for (unsigned i = 6; i < SIP_MAX_HDRS; i++)
+			buf_printf(&b, "X-H%u: %u\r\n", i, i);
+		buf_puts(&b, "Content-Length: 0\r\nX-Over: 1\r\n\r\n");
+		parse_bad("max headers, Content-Length, one more", b.p, b.len, 0, "Too many headers");
+		buf_free(&b);
+	}
 	/* SIP_MAX_LINE bytes in one header line, folds included */
 	for (unsigned extra = 0; extra < 2; extra++) {
 		size_t fill = SIP_MAX_LINE - strlen("Subject: ") + extra;
