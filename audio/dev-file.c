@@ -168,7 +168,7 @@ static void frame_out(struct file_dev *f)
 			f->rec = NULL;
 		}
 	}
-	atomic_fetch_add_explicit(&f->d.frames, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&f->d.frames, 1, memory_order_release);
 }
 
 static void tick(void *arg)

@@ -416,7 +416,7 @@ static void *pa_run(void *arg)
 		if (atomic_load_explicit(&p->stop, memory_order_acquire))
 			break;
 		ring_push(d->capture, p->buf);   /* full: an overrun, counted */
-		if (atomic_fetch_add_explicit(&d->frames, 1, memory_order_relaxed) == 0) {
+		if (atomic_fetch_add_explicit(&d->frames, 1, memory_order_release) == 0) {
 			uint64_t ms = mono_ms() - p->t_open;
 			atomic_store_explicit(&d->first_frame_ms, ms ? ms : 1, memory_order_relaxed);
 		}

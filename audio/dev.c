@@ -154,14 +154,25 @@ uint64_t audio_dev_skipped(const struct audio_dev *d)
 	return atomic_load_explicit(&d->skipped, memory_order_relaxed);
 }
 
+/* The audio thread counts a frame (release) after the ring counted its
+ * overrun or underrun, so a frame count that reads the same before and
+ * after the other counters brackets a consistent set, one frame at most in
+ * flight.  A running device is read again until it is (a preempted reader
+ * would otherwise see thousands of overruns of an unclocked card that
+ * frames does not hold yet); a few tries, then what was read. */
 void audio_dev_counters(const struct audio_dev *d, struct audio_dev_counters *c)
 {
-	c->frames = atomic_load_explicit(&d->frames, memory_order_relaxed);
-	c->skipped = atomic_load_explicit(&d->skipped, memory_order_relaxed);
-	c->capture_overruns = ring_overruns(d->capture);
-	c->playback_underruns = ring_underruns(d->playback);
-	c->in_overflows = atomic_load_explicit(&d->in_overflows, memory_order_relaxed);
-	c->out_underflows = atomic_load_explicit(&d->out_underflows, memory_order_relaxed);
-	c->out_dropped = atomic_load_explicit(&d->out_dropped, memory_order_relaxed);
-	c->first_frame_ms = atomic_load_explicit(&d->first_frame_ms, memory_order_relaxed);
+	for (int tries = 0; tries < 64; tries++) {
+		c->frames = atomic_load_explicit(&d->frames, memory_order_acquire);
+		c->skipped = atomic_load_explicit(&d->skipped, memory_order_relaxed);
+		c->capture_overruns = ring_overruns(d->capture);
+		c->playback_underruns = ring_underruns(d->playback);
+		c->in_overflows = atomic_load_explicit(&d->in_overflows, memory_order_relaxed);
+		c->out_underflows = atomic_load_explicit(&d->out_underflows, memory_order_relaxed);
+		c->out_dropped = atomic_load_explicit(&d->out_dropped, memory_order_relaxed);
+		c->first_frame_ms = atomic_load_explicit(&d->first_frame_ms, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&d->frames, memory_order_relaxed) == c->frames)
+			break;
+	}
 }
