@@ -1010,6 +1010,46 @@ static void test_stack_bad_framing_400(void **state)
 	assert_int_equal(sip_tp_conn_count(sip_transport(E.s)), 0);
 }
 
+/* A header section that never ends within SIP_MAX_MSG_SIZE is answered
+ * 513 (RFC 3261 21.5.11) before the connection's buffer bound is hit,
+ * then the connection is closed. */
+static void test_stack_hdr_too_large_513(void **state)
+{
+	struct rxbuf r = { .len = 0 };
+	char pad[8192];
+	size_t sent = 0;
+	int fd;
+	(void)state;
+
+	fd = peer_connect(AF_INET);
+	peer_puts(fd, "MESSAGE sip:bob@127.0.0.1 SIP/2.0\r\n"
+		  "Via: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKhuge\r\n"
+		  "From: <sip:alice@127.0.0.1>;tag=a\r\nTo: <sip:bob@127.0.0.1>\r\n"
+		  "Call-ID: huge\r\nCSeq: 1 MESSAGE\r\n");
+	/* 8 KB of "X-Pad: aaa...\r\n" lines a turn, the stack reading between */
+	for (size_t i = 0; i < sizeof(pad); i += 128) {
+		memcpy(pad + i, "X-Pad: ", 7);
+		memset(pad + i + 7, 'a', 128 - 9);
+		memcpy(pad + i + 126, "\r\n", 2);
+	}
+	while (sent < 2 * SIP_MAX_MSG_SIZE && !r.len) {
+		if (send(fd, pad, sizeof(pad), MSG_NOSIGNAL) != (ssize_t)sizeof(pad))
+			break;   /* closed: the answer is already there */
+		sent += sizeof(pad);
+		for (int i = 0; i < 20; i++)
+			loop_poll(1);
+		peer_read(fd, &r);
+	}
+	WAIT_UNTIL(peer_read(fd, &r));
+	assert_true(sent > SIP_MAX_MSG_SIZE - sizeof(pad));
+	assert_memory_equal(r.b, "SIP/2.0 513 Header section too large\r\n",
+			    strlen("SIP/2.0 513 Header section too large\r\n"));
+	assert_non_null(strstr(r.b, ";branch=z9hG4bKhuge"));
+	assert_non_null(strstr(r.b, "\r\nCall-ID: huge\r\n"));
+	assert_int_equal(E.nreq, 0);
+	assert_int_equal(sip_tp_conn_count(sip_transport(E.s)), 0);
+}
+
 /* ---------- the table ---------- */
 
 #define TP(name, fn, k) { #name, fn, setup_tp, teardown, (void *)&(k) }
@@ -1067,6 +1107,7 @@ int main(void)
 		STACK(rfc3581_4_rport_answer_to_source_port_ipv6, test_response_route, rport6),
 		STACK(rfc3261_18_2_2_answer_to_sent_by_port_ipv6, test_response_route, sentby6),
 		STACK(rfc3261_18_3_stack_answers_400_then_closes, test_stack_bad_framing_400, v4),
+		STACK(rfc3261_21_5_11_header_section_too_large_513, test_stack_hdr_too_large_513, v4),
 	};
 
 	return cmocka_run_group_tests_name("sip-tp", tests, group_setup, group_teardown);
