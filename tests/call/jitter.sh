@@ -31,60 +31,7 @@ tap_plan 16
 gen_sweep "$T/a.wav" 300 3000 3
 gen_speech "$T/b.wav" "The quick brown fox jumps over the lazy dog, twice."
 
-# port_pair [even]: a port P with P and P+1 free
-_udp_free() { ! ss -Huanl "sport = :$1" 2>/dev/null | grep -q .; }
-port_pair() {
-	for _i in $(seq 1 50); do
-		_p=$(free_port) || return 1
-		[ "${1:-}" = even ] && _p=$((_p & ~1))
-		if _udp_free "$_p" && _udp_free $((_p + 1)); then
-			echo "$_p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-# relay_bg NAME ARGS...: start udprelay, wait until it is ready
-relay_bg() {
-	_n=$1; shift
-	"$UDPRELAY" --max-secs 30 "$@" >"$T/$_n.out" 2>"$T/$_n.err" &
-	eval "relay_pid_$_n=\$!"
-	test_pids="$test_pids $!"
-	wait_for 3 _relay_ready "$_n" && return 0
-	diag "udprelay $_n did not start:"
-	awk '{ print "#   " $0 }' "$T/$_n.err"
-	return 1
-}
-_relay_ready() { grep -q 'udprelay: ready' "$T/$1.err"; }
-relay_stop() {
-	eval "_p=\$relay_pid_$1"
-	kill -TERM "$_p" 2>/dev/null
-	wait "$_p"
-}
-# relay_count NAME DIR KEY: a figure of the relay's first pair
-relay_count() {
-	awk -v dir="$2" -v key="$3" 'NR == 1 {
-		for (i = 1; i <= NF; i++) {
-			if ($i == "fwd" || $i == "rev") { cur = $i; continue }
-			if (cur == dir && index($i, key "=") == 1) { print substr($i, length(key) + 2); exit }
-		} }' "$T/$1.out"
-}
-
-# three distinct places: the callee's RTP pair, the media relay's pair,
-# the SIP relay
-bport=$(port_pair even)
-for _i in 1 2 3 4 5 6 7 8 9 10; do
-	mport=$(port_pair)
-	[ $((mport + 1)) -lt "$bport" ] || [ "$mport" -gt $((bport + 1)) ] && break
-done
-for _i in 1 2 3 4 5 6 7 8 9 10; do
-	sport=$(free_port)
-	case " $bport $((bport + 1)) $mport $((mport + 1)) " in
-	*" $sport "*) ;;
-	*) break ;;
-	esac
-done
+relay_places
 diag "callee RTP $bport, media relay $mport, SIP relay $sport"
 st_conf b "[media]\ncodecs = PCMU\nrtp_port_min = $bport\nrtp_port_max = $((bport + 2))\n"
 st_conf a "[media]\ncodecs = PCMU\n"

@@ -32,6 +32,12 @@
 #                              fixed); it does not fail done_testing
 #   st_dump NAME               NAME's events and last log lines as diag
 #   leftovers                  processes of this test still running
+#   port_pair [even]           a free port P with P+1 free too
+#   relay_places               set bport, mport, sport: the callee's RTP
+#                              pair, a media relay's pair, a SIP relay port
+#   relay_bg NAME ARGS...      start tests/tools/udprelay, wait until ready
+#   relay_stop NAME            stop it (its figures are then in NAME.out)
+#   relay_count NAME DIR KEY   a figure of the relay's first pair
 #
 # Every process started here names $TEST_TMP on its command line (its
 # config, records or scratch files live there), which leftovers relies on.
@@ -171,4 +177,64 @@ st_dump() {
 
 leftovers() {
 	pgrep -f -- "$TEST_TMP" 2>/dev/null | grep -v "^$$\$"
+}
+
+# port_pair [even]: a port P with P and P+1 free
+_udp_free() { ! ss -Huanl "sport = :$1" 2>/dev/null | grep -q .; }
+port_pair() {
+	for _i in $(seq 1 50); do
+		_p=$(free_port) || return 1
+		[ "${1:-}" = even ] && _p=$((_p & ~1))
+		if _udp_free "$_p" && _udp_free $((_p + 1)); then
+			echo "$_p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# relay_places: three distinct places for a call through udprelay: bport
+# (the callee's RTP pair, even), mport (the media relay's pair) and sport
+# (the SIP relay)
+relay_places() {
+	bport=$(port_pair even)
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		mport=$(port_pair)
+		[ $((mport + 1)) -lt "$bport" ] || [ "$mport" -gt $((bport + 1)) ] && break
+	done
+	for _i in 1 2 3 4 5 6 7 8 9 10; do
+		sport=$(free_port)
+		case " $bport $((bport + 1)) $mport $((mport + 1)) " in
+		*" $sport "*) ;;
+		*) break ;;
+		esac
+	done
+}
+
+# relay_bg NAME ARGS...: start udprelay (NAME.out, NAME.err), wait until
+# it is ready
+relay_bg() {
+	_n=$1; shift
+	"$UDPRELAY" --max-secs 30 "$@" >"$TEST_TMP/$_n.out" 2>"$TEST_TMP/$_n.err" &
+	eval "relay_pid_$_n=\$!"
+	test_pids="$test_pids $!"
+	wait_for 3 _relay_ready "$_n" && return 0
+	diag "udprelay $_n did not start:"
+	awk '{ print "#   " $0 }' "$TEST_TMP/$_n.err"
+	return 1
+}
+# shellcheck disable=SC2317 # called through wait_for
+_relay_ready() { grep -q 'udprelay: ready' "$TEST_TMP/$1.err"; }
+relay_stop() {
+	eval "_p=\$relay_pid_$1"
+	kill -TERM "$_p" 2>/dev/null
+	wait "$_p"
+}
+# relay_count NAME DIR KEY: a figure of the relay's first pair
+relay_count() {
+	awk -v dir="$2" -v key="$3" 'NR == 1 {
+		for (i = 1; i <= NF; i++) {
+			if ($i == "fwd" || $i == "rev") { cur = $i; continue }
+			if (cur == dir && index($i, key "=") == 1) { print substr($i, length(key) + 2); exit }
+		} }' "$TEST_TMP/$1.out"
 }
