@@ -31,6 +31,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 # shellcheck disable=SC1091
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/call/sipp-lib.sh"
 
 need_cmd sipp sip-tester
 need_cmd ss iproute2
@@ -46,112 +47,7 @@ if [ ! -x "$SIPTERM" ]; then
 fi
 
 # ------------------------------------------------------------------
-# sipterm
-
-declare -A st_pid=()
-st_bad=""
-
-# st_home NAME: a private HOME and XDG directories for sipterm NAME,
-# exported (call it in the subshell that runs sipterm)
-st_home() {
-	_h=$TEST_TMP/$1.home
-	mkdir -p "$_h/.config" "$_h/.local/share" "$_h/.cache" "$_h/.local/state" "$_h/run"
-	chmod 700 "$_h/run"
-	export HOME="$_h" XDG_CONFIG_HOME="$_h/.config" XDG_DATA_HOME="$_h/.local/share" \
-		XDG_CACHE_HOME="$_h/.cache" XDG_STATE_HOME="$_h/.local/state" \
-		XDG_RUNTIME_DIR="$_h/run"
-}
-
-# st_conf NAME LINE...: the configuration file of sipterm NAME
-st_conf() {
-	_n=$1
-	shift
-	printf '%s\n' "$@" >"$TEST_TMP/$_n.conf"
-}
-
-# _st_args NAME: sipterm's common options, in _args
-_st_args() {
-	_args=(--headless -l 127.0.0.1:0 --events json --siptrace="$TEST_TMP/$1.trace")
-	[ -f "$TEST_TMP/$1.conf" ] && _args+=(-f "$TEST_TMP/$1.conf")
-	rm -f "$TEST_TMP/$1.ev" "$TEST_TMP/$1.err" "$TEST_TMP/$1.trace"
-}
-
-# _st_port NAME: the SIP port in sipterm's log ("listening for SIP on port N")
-_st_port() {
-	_p=$(sed -n 's/.*listening for SIP on port \([0-9][0-9]*\).*/\1/p' "$TEST_TMP/$1.err" |
-		head -n 1)
-	[ -n "$_p" ] && [ "$_p" != 0 ]
-}
-
-# st_start NAME LIMIT [OPTIONS...]: the answering service in the
-# background, bounded to LIMIT seconds, until st_stop NAME; sets ST_PORT.
-# Events go to NAME.ev, the log to NAME.err, the SIP trace to NAME.trace.
-st_start() {
-	_n=$1 _lim=$2
-	shift 2
-	ST_PORT=""
-	_st_args "$_n"
-	# timeout --foreground: sipterm gets SIGTERM once (see tests/call/sipp.sh)
-	(st_home "$_n" && exec timeout --foreground -k 2 "$_lim" "$SIPTERM" "${_args[@]}" "$@") \
-		</dev/null >"$TEST_TMP/$_n.ev" 2>"$TEST_TMP/$_n.err" &
-	st_pid[$_n]=$!
-	test_pids="$test_pids $!"
-	if ! wait_for 5 _st_port "$_n"; then
-		diag "sipterm $_n did not start:"
-		tail -n 20 "$TEST_TMP/$_n.err" | awk '{ print "#   " $0 }'
-		st_stop "$_n"
-		return 1
-	fi
-	ST_PORT=$_p
-}
-
-# st_stop NAME: SIGTERM (sipterm hangs up and exits 0), KILL after 5 s
-st_stop() {
-	_pid=${st_pid[$1]:-}
-	[ -n "$_pid" ] || return 0
-	kill -TERM "$_pid" 2>/dev/null
-	_t=50
-	while kill -0 "$_pid" 2>/dev/null && [ $_t -gt 0 ]; do
-		sleep 0.1
-		_t=$((_t - 1))
-	done
-	if kill -0 "$_pid" 2>/dev/null; then
-		diag "sipterm $1 still runs 5 s after SIGTERM: killed"
-		pkill -KILL -P "$_pid" 2>/dev/null # sipterm is timeout's only child
-		kill -KILL "$_pid" 2>/dev/null
-	fi
-	wait "$_pid" 2>/dev/null
-	_rc=$?
-	[ "$_rc" = 0 ] || st_bad="$st_bad $1:$_rc"
-	st_pid[$1]=""
-}
-
-# st_call NAME COMMAND...: sipterm as a caller in the foreground, running
-# the commands (-e each) and exiting; ST_RC is its exit status.  Bounded
-# to 25 s.
-st_call() {
-	_n=$1
-	shift
-	_st_args "$_n"
-	for _c in "$@"; do _args+=(-e "$_c"); done
-	(st_home "$_n" && exec timeout -k 2 25 "$SIPTERM" "${_args[@]}") \
-		</dev/null >"$TEST_TMP/$_n.ev" 2>"$TEST_TMP/$_n.err"
-	ST_RC=$?
-}
-
-# ev NAME REGEX: an event line of sipterm NAME matches
-ev() {
-	grep -Eq -- "$2" "$TEST_TMP/$1.ev" 2>/dev/null
-}
-
-# ev_order NAME REGEX1 REGEX2: the first REGEX1 event comes before a
-# REGEX2 event
-ev_order() {
-	awk -v a="$2" -v b="$3" '
-		!s && $0 ~ a { s = 1; next }
-		s && $0 ~ b { f = 1; exit }
-		END { exit !f }' "$TEST_TMP/$1.ev" 2>/dev/null
-}
+# sipterm (the rest: tests/call/sipp-lib.sh)
 
 # trace_ms NAME send|recv REGEX [N]: the time (ms since midnight) of the
 # Nth (default 1st) message sipterm NAME sent or received whose first line
@@ -181,19 +77,6 @@ trace_count() {
 		END { print k + 0 }' "$TEST_TMP/$1.trace" 2>/dev/null
 }
 
-# trace_hdr NAME METHOD N HEADER: the value of HEADER in the Nth METHOD
-# request sipterm NAME sent
-trace_hdr() {
-	awk -v m="$2" -v n="$3" -v h="$4" '
-		/^[0-9:.]+ (UDP|TCP) send/ { snd = 1; first = 1; want = 0; next }
-		/^[0-9:.]+ (UDP|TCP) recv/ { snd = 0; want = 0; next }
-		snd && first { first = 0; want = ($1 == m && ++k == n); next }
-		want && /^\r?$/ { exit }
-		want && tolower($0) ~ "^" tolower(h) ":" {
-			sub(/\r$/, ""); sub(/^[^:]*: */, ""); print; exit
-		}' "$TEST_TMP/$1.trace" 2>/dev/null
-}
-
 # secs FROM TO: TO - FROM (ms since midnight) in seconds, 3 decimals;
 # empty when either is missing
 secs() {
@@ -205,105 +88,6 @@ secs() {
 # between X LO HI: LO <= X <= HI (X may be empty: false)
 between() {
 	[ -n "$1" ] && awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x >= lo && x <= hi) }'
-}
-
-st_diag() {
-	for _f in "$TEST_TMP/$1.ev" "$TEST_TMP/$1.err" "$TEST_TMP/$1.trace"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 60 "$_f" | tr -d '\r' | awk '{ print "#   " $0 }'
-	done
-}
-
-# ------------------------------------------------------------------
-# SIPp
-
-declare -A sipp_pid=()
-
-# sipp_run NAME SCENARIO TARGET [OPTIONS...]: SIPp (-m 1) calling TARGET
-# in the foreground, bounded to 25 s; returns its exit status (0: the call
-# succeeded).  Traces: NAME.msg (every message), NAME.err.sipp (errors),
-# NAME.log (<log> actions), NAME.out (its output).
-sipp_run() {
-	_sipp fg 25 "$@"
-}
-
-# sipp_call_bg NAME SCENARIO TARGET LIMIT [OPTIONS...]: the same in the
-# background, bounded to LIMIT seconds; sipp_wait NAME: its status
-sipp_call_bg() {
-	_sn=$1 _ss=$2 _st=$3 _lim=$4
-	shift 4
-	_sipp bg "$_lim" "$_sn" "$_ss" "$_st" "$@"
-}
-
-# sipp_bg NAME SCENARIO PORT [OPTIONS...]: a SIPp UAS on 127.0.0.1:PORT in
-# the background (25 s at most); returns once it listens
-sipp_bg() {
-	_sn=$1 _ss=$2 _sp=$3
-	shift 3
-	_sipp bg 25 "$_sn" "$_ss" "" -p "$_sp" "$@" || return 1
-	wait_for 5 _listening "$_sp"
-}
-
-sipp_wait() {
-	_wp=${sipp_pid[$1]:-}
-	[ -n "$_wp" ] || return 1
-	wait "$_wp"
-}
-
-_listening() {
-	[ -n "$(ss -Hlnu "sport = :$1" 2>/dev/null)" ]
-}
-
-# _sipp fg|bg LIMIT NAME SCENARIO TARGET [OPTIONS...]
-_sipp() {
-	_mode=$1 _lim=$2 _sn=$3 _ss=$4 _st=$5
-	shift 5
-	case " $* " in
-	*" -p "*) ;;
-	*) _pp=$(free_port) || return 1; set -- -p "$_pp" "$@" ;;
-	esac
-	_cp=$(free_port) || return 1
-	_mp=$(free_port) || return 1
-	rm -f "$TEST_TMP/$_sn.msg" "$TEST_TMP/$_sn.err.sipp" "$TEST_TMP/$_sn.log"
-	set -- timeout -k 2 "$_lim" sipp ${_st:+"$_st"} -sf "$SCEN/$_ss.xml" -m 1 \
-		-i 127.0.0.1 -mi 127.0.0.1 -bind_local -cp "$_cp" -mp "$_mp" -nostdin \
-		-timeout "$((_lim - 5))s" -timeout_error \
-		-trace_msg -message_file "$TEST_TMP/$_sn.msg" \
-		-trace_err -error_file "$TEST_TMP/$_sn.err.sipp" \
-		-trace_logs -log_file "$TEST_TMP/$_sn.log" \
-		"$@"
-	if [ "$_mode" = fg ]; then
-		(cd "$TEST_TMP" && exec "$@") </dev/null >"$TEST_TMP/$_sn.out" 2>&1
-		return
-	fi
-	(cd "$TEST_TMP" && exec "$@") </dev/null >"$TEST_TMP/$_sn.out" 2>&1 &
-	sipp_pid[$_sn]=$!
-	test_pids="$test_pids $!"
-}
-
-sipp_diag() {
-	for _f in "$TEST_TMP/$1.out" "$TEST_TMP/$1.err.sipp" "$TEST_TMP/$1.msg" "$TEST_TMP/$1.log"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 60 "$_f" | tr -d '\r' | awk '{ print "#   " $0 }'
-	done
-}
-
-# result DESC STATUS [DIAG-COMMAND ARG]...: one TAP line; on failure run
-# the diagnostics
-result() {
-	_d=$1 _r=$2
-	shift 2
-	if [ "$_r" = 0 ]; then
-		ok "$_d"
-	else
-		not_ok "$_d"
-		while [ $# -gt 0 ]; do
-			$1 "$2"
-			shift 2
-		done
-	fi
 }
 
 # ==================================================================

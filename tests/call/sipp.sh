@@ -27,6 +27,7 @@
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/call/sipp-lib.sh"
 
 need_cmd sipp sip-tester
 need_cmd sox sox
@@ -34,6 +35,7 @@ need_cmd ss iproute2
 need_cmd timeout coreutils
 
 SCEN=$top_srcdir/tests/call/sipp
+ST_RECORD=1   # every sipterm records what it hears
 
 tap_plan 38
 
@@ -52,115 +54,12 @@ if ! sox -n -r 8000 -c 1 -e u-law -t raw "$TEST_TMP/tone.pcmu" synth 2 sine 440 
 fi
 
 # ------------------------------------------------------------------
-# sipterm
-
-# st_home NAME: a private HOME and XDG directories for sipterm NAME,
-# exported (call it in the subshell that runs sipterm)
-st_home() {
-	_h=$TEST_TMP/$1.home
-	mkdir -p "$_h/.config" "$_h/.local/share" "$_h/.cache" "$_h/.local/state" "$_h/run"
-	chmod 700 "$_h/run"
-	export HOME="$_h" XDG_CONFIG_HOME="$_h/.config" XDG_DATA_HOME="$_h/.local/share" \
-		XDG_CACHE_HOME="$_h/.cache" XDG_STATE_HOME="$_h/.local/state" \
-		XDG_RUNTIME_DIR="$_h/run"
-}
-
-# _st_port NAME: the SIP port in sipterm's log ("listening for SIP on port N")
-_st_port() {
-	_p=$(sed -n 's/.*listening for SIP on port \([0-9][0-9]*\).*/\1/p' "$TEST_TMP/$1.err" |
-		head -n 1)
-	[ -n "$_p" ] && [ "$_p" != 0 ]
-}
-
-# st_start NAME [OPTIONS...]: the answering service in the background, on
-# 127.0.0.1 port 0; sets ST_PID and ST_PORT.  Events go to NAME.ev, the log
-# to NAME.err, the SIP trace to NAME.trace.  Standard input is /dev/null,
-# so it runs until st_stop.  timeout(1) bounds it, should the test die.
-st_start() {
-	_n=$1
-	shift
-	ST_PID="" ST_PORT="" ST_NAME=$_n
-	# no stale file: the port is read from NAME.err, --siptrace appends
-	rm -rf "$TEST_TMP/$_n.ev" "$TEST_TMP/$_n.err" "$TEST_TMP/$_n.trace" "$TEST_TMP/$_n.rec"
-	mkdir -p "$TEST_TMP/$_n.rec"
-	# exec: ST_PID is timeout's pid, which passes SIGTERM on to sipterm.
-	# --foreground: without it timeout(1) also signals its whole process
-	# group, so sipterm would get SIGTERM twice, the second one possibly
-	# after it restored the default action on its way out (exit 143).
-	(st_home "$_n" && exec timeout --foreground -k 2 60 "$SIPTERM" --headless \
-		-l 127.0.0.1:0 \
-		--events json --siptrace="$TEST_TMP/$_n.trace" --record "$TEST_TMP/$_n.rec" "$@") \
-		</dev/null >"$TEST_TMP/$_n.ev" 2>"$TEST_TMP/$_n.err" &
-	ST_PID=$!
-	test_pids="$test_pids $ST_PID"
-	if ! wait_for 5 _st_port "$_n"; then
-		diag "sipterm $_n did not start:"
-		tail -n 20 "$TEST_TMP/$_n.err" | awk '{ print "#   " $0 }'
-		st_stop
-		return 1
-	fi
-	ST_PORT=$_p
-}
-
-# st_stop: SIGTERM (sipterm hangs up and exits 0), KILL after 5 s;
-# ST_RC is its exit status
-st_stop() {
-	ST_RC=""
-	[ -n "$ST_PID" ] || return 0
-	kill -TERM "$ST_PID" 2>/dev/null
-	_t=50
-	while kill -0 "$ST_PID" 2>/dev/null && [ $_t -gt 0 ]; do
-		sleep 0.1
-		_t=$((_t - 1))
-	done
-	if kill -0 "$ST_PID" 2>/dev/null; then
-		diag "sipterm $ST_NAME still runs 5 s after SIGTERM: killed"
-		# sipterm is timeout's only child
-		pkill -KILL -P "$ST_PID" 2>/dev/null
-		kill -KILL "$ST_PID" 2>/dev/null
-	fi
-	wait "$ST_PID" 2>/dev/null
-	ST_RC=$?
-	[ "$ST_RC" = 0 ] || st_bad="$st_bad $ST_NAME:$ST_RC"
-	ST_PID=""
-}
-
-# st_call NAME COMMAND...: sipterm as a caller in the foreground, running
-# the commands (-e each) and exiting; ST_RC is its exit status.  Bounded
-# to 25 s.
-st_call() {
-	_n=$1
-	shift
-	_cmd=()
-	for _c in "$@"; do _cmd+=(-e "$_c"); done
-	rm -rf "$TEST_TMP/$_n.ev" "$TEST_TMP/$_n.err" "$TEST_TMP/$_n.trace" "$TEST_TMP/$_n.rec"
-	mkdir -p "$TEST_TMP/$_n.rec"
-	(st_home "$_n" && exec timeout -k 2 25 "$SIPTERM" --headless -l 127.0.0.1:0 \
-		--events json --siptrace="$TEST_TMP/$_n.trace" \
-		--record "$TEST_TMP/$_n.rec/call.wav" "${_cmd[@]}") \
-		</dev/null >"$TEST_TMP/$_n.ev" 2>"$TEST_TMP/$_n.err"
-	ST_RC=$?
-}
-
-# ev NAME REGEX: an event line of sipterm NAME matches (JSON, keys in the
-# order sipterm prints them)
-ev() {
-	grep -Eq -- "$2" "$TEST_TMP/$1.ev" 2>/dev/null
-}
+# sipterm (the rest: tests/call/sipp-lib.sh)
 
 # ev_field NAME EVENT FIELD: the number FIELD of the last EVENT
 ev_field() {
 	grep -F "\"event\":\"$2\"" "$TEST_TMP/$1.ev" 2>/dev/null | tail -n 1 |
 		sed -n "s/.*\"$3\":\\([-0-9.]*\\).*/\\1/p"
-}
-
-# ev_order NAME REGEX1 REGEX2: the first REGEX1 event comes before the
-# first REGEX2 event after it
-ev_order() {
-	awk -v a="$2" -v b="$3" '
-		!s && $0 ~ a { s = 1; next }
-		s && $0 ~ b { f = 1; exit }
-		END { exit !f }' "$TEST_TMP/$1.ev" 2>/dev/null
 }
 
 # tone_rms WAV LO-HI: RMS amplitude (0..1) of WAV in that band (Hz)
@@ -179,133 +78,16 @@ has_tone() {
 	awk -v i="${_in:-0}" -v o="${_out:-1}" 'BEGIN { exit !(i > 0.1 && i > 10 * o) }'
 }
 
-# trace_branch NAME METHOD [N]: the Via branch of the Nth (default 1st)
-# METHOD request sipterm NAME sent, from its --siptrace
-trace_branch() {
-	awk -v m="$2" -v n="${3:-1}" '
-		/^[0-9:.]+ (UDP|TCP) send/ { snd = 1; first = 1; next }
-		/^[0-9:.]+ (UDP|TCP) recv/ { snd = 0; next }
-		snd && first { first = 0; want = ($1 == m && ++k == n); next }
-		snd && want && /^Via:/ {
-			if (match($0, /branch=[^;, \r]*/)) print substr($0, RSTART + 7, RLENGTH - 7)
-			exit
-		}' "$TEST_TMP/$1.trace" 2>/dev/null
-}
-
-# trace_cseq NAME METHOD [N]: the CSeq line of the Nth METHOD sent
-trace_cseq() {
-	awk -v m="$2" -v n="${3:-1}" '
-		/^[0-9:.]+ (UDP|TCP) send/ { snd = 1; first = 1; next }
-		/^[0-9:.]+ (UDP|TCP) recv/ { snd = 0; next }
-		snd && first { first = 0; want = ($1 == m && ++k == n); next }
-		snd && want && /^CSeq:/ { sub(/\r$/, ""); print; exit }' "$TEST_TMP/$1.trace" 2>/dev/null
-}
-
-st_diag() {
-	for _f in "$TEST_TMP/$1.ev" "$TEST_TMP/$1.err" "$TEST_TMP/$1.trace"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 60 "$_f" | tr -d '\r' | awk '{ print "#   " $0 }'
-	done
-}
-
-# ------------------------------------------------------------------
-# SIPp
-
-# sipp_run NAME SCENARIO TARGET [OPTIONS...]: one SIPp in the foreground,
-# working directory TEST_TMP (where rtp_stream finds its files), from
-# 127.0.0.1, -m 1 unless the options say otherwise, bounded; returns its
-# exit status (0: every call succeeded).  -p and -cp from free_port unless
-# given.  Traces: NAME.msg (every message), NAME.err.sipp (errors),
-# NAME.log (<log> actions), NAME.out (its output).
-sipp_run() {
-	_sipp fg "$@"
-}
-
-# sipp_bg NAME SCENARIO PORT [OPTIONS...]: a SIPp UAS on 127.0.0.1:PORT in
-# the background; returns once it listens.  sipp_wait NAME: its status.
-sipp_bg() {
-	_sn=$1 _ss=$2 _sp=$3
-	shift 3
-	_sipp bg "$_sn" "$_ss" "" -p "$_sp" "$@" || return 1
-	wait_for 5 _listening "$_sp"
-}
-
-sipp_wait() {
-	_v=$(printf '%s' "$1" | tr -c 'A-Za-z0-9_' _)
-	eval "_wp=\${_sipp_pid_$_v:-}"
-	[ -n "$_wp" ] || return 1
-	wait "$_wp"
-}
-
-_listening() {
-	[ -n "$(ss -Hlnu "sport = :$1" 2>/dev/null)" ]
-}
-
-_sipp() {
-	_mode=$1 _sn=$2 _ss=$3 _st=$4
-	shift 4
-	case " $* " in
-	*" -p "*) ;;
-	*) _pp=$(free_port) || return 1; set -- -p "$_pp" "$@" ;;
-	esac
-	case " $* " in
-	*" -m "*) ;;
-	*) set -- -m 1 "$@" ;;
-	esac
-	_cp=$(free_port) || return 1
-	rm -f "$TEST_TMP/$_sn.msg" "$TEST_TMP/$_sn.err.sipp" "$TEST_TMP/$_sn.log"
-	set -- timeout -k 2 25 sipp ${_st:+"$_st"} -sf "$SCEN/$_ss.xml" \
-		-i 127.0.0.1 -mi 127.0.0.1 -bind_local -cp "$_cp" -nostdin \
-		-timeout 20s -timeout_error \
-		-trace_msg -message_file "$TEST_TMP/$_sn.msg" \
-		-trace_err -error_file "$TEST_TMP/$_sn.err.sipp" \
-		-trace_logs -log_file "$TEST_TMP/$_sn.log" \
-		"$@"
-	if [ "$_mode" = fg ]; then
-		(cd "$TEST_TMP" && exec "$@") </dev/null >"$TEST_TMP/$_sn.out" 2>&1
-		return
-	fi
-	(cd "$TEST_TMP" && exec "$@") </dev/null >"$TEST_TMP/$_sn.out" 2>&1 &
-	_v=$(printf '%s' "$_sn" | tr -c 'A-Za-z0-9_' _)
-	eval "_sipp_pid_$_v=\$!"
-	test_pids="$test_pids $!"
-}
-
-sipp_diag() {
-	for _f in "$TEST_TMP/$1.out" "$TEST_TMP/$1.err.sipp" "$TEST_TMP/$1.msg" "$TEST_TMP/$1.log"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 60 "$_f" | tr -d '\r' | awk '{ print "#   " $0 }'
-	done
-}
-
-# result DESC STATUS [DIAG-COMMAND...]: one TAP line; on failure run the
-# diagnostics
-result() {
-	_d=$1 _r=$2
-	shift 2
-	if [ "$_r" = 0 ]; then
-		ok "$_d"
-	else
-		not_ok "$_d"
-		while [ $# -gt 0 ]; do
-			$1 "$2"
-			shift 2
-		done
-	fi
-}
-
 # ==================================================================
 # SIPp calls sipterm
 # ==================================================================
 
 # --- 1-3: a call with RTP both ways (SIPp's rtp_stream), BYE from SIPp
-if st_start basic -A0 --play "$TEST_TMP/greeting.wav"; then
+if st_start basic 60 -A0 --play "$TEST_TMP/greeting.wav"; then
 	sipp_run basic uac-stream "127.0.0.1:$ST_PORT" -mp "$(free_port)" -d 2200
 	r=$?
 	sleep 0.3
-	st_stop
+	st_stop basic
 else
 	r=1
 fi
@@ -325,11 +107,11 @@ result "sipterm: call-answered (PCMU), call-ended 200 by remote, exit 0 on SIGTE
 	st_diag basic
 
 # --- 4-5: sipterm's RTP reaches SIPp: SIPp's RTP echo sends it back
-if st_start echo -A0 --play "$TEST_TMP/greeting.wav"; then
+if st_start echo 60 -A0 --play "$TEST_TMP/greeting.wav"; then
 	sipp_run echo uac-call "127.0.0.1:$ST_PORT" -mp "$(free_port)" -rtp_echo -d 2200
 	r=$?
 	sleep 0.3
-	st_stop
+	st_stop echo
 else
 	r=1
 fi
@@ -344,10 +126,10 @@ result "SIPp received sipterm's RTP: its 1000 Hz greeting came back through the 
 	st_diag echo
 
 # --- 6-7: CANCEL while it rings
-if st_start cancel -A3; then
+if st_start cancel 60 -A3; then
 	sipp_run cancel uac-cancel "127.0.0.1:$ST_PORT" -mp "$(free_port)"
 	r=$?
-	st_stop
+	st_stop cancel
 else
 	r=1
 fi
@@ -364,10 +146,10 @@ result "sipterm: call-incoming, then call-ended 487 by remote, never answered" $
 printf '[account answer]\nuri = sip:answer@127.0.0.1\nregister = no\nanswer_after = yes\n' \
 	>"$TEST_TMP/aa-yes.conf"
 printf '[account answer]\nuri = sip:answer@127.0.0.1\nregister = no\n' >"$TEST_TMP/aa-no.conf"
-if st_start aa -f "$TEST_TMP/aa-yes.conf"; then
+if st_start aa 60 -f "$TEST_TMP/aa-yes.conf"; then
 	sipp_run aa uac-answer-after "127.0.0.1:$ST_PORT" -mp "$(free_port)" -d 300
 	r=$?
-	st_stop
+	st_stop aa
 else
 	r=1
 fi
@@ -379,12 +161,12 @@ gap=$(awk '/^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]+ UDP send/ { split($1, t, /
 [ $r = 0 ] && [ -n "$gap" ] && [ "$gap" -ge 900 ] && [ "$gap" -le 1600 ] || r=1
 result "Call-Info answer-after=1 with answer_after = yes: 180, then 200 after ${gap:-?} ms, no -A needed" \
 	$r sipp_diag aa st_diag aa
-if st_start aano -f "$TEST_TMP/aa-no.conf"; then
-	_sipp bg aano uac-answer-after "127.0.0.1:$ST_PORT" -mp "$(free_port)"
+if st_start aano 60 -f "$TEST_TMP/aa-no.conf"; then
+	sipp_call_bg aano uac-answer-after "127.0.0.1:$ST_PORT" 25
 	sleep 2.5
 	r=1
 	ev aano '"event":"call-incoming","call":1' && ! ev aano '"event":"call-answered"' && r=0
-	st_stop
+	st_stop aano
 	sipp_wait aano && r=1 # SIPp must not have got its 200
 else
 	r=1
@@ -393,10 +175,10 @@ result "Call-Info answer-after without answer_after = yes: it rings and is not a
 	sipp_diag aano st_diag aano
 
 # --- --max-call-secs 2: the answering service hangs up after 2 s
-if st_start maxs -A0 --max-call-secs 2; then
+if st_start maxs 60 -A0 --max-call-secs 2; then
 	st_call maxc "call sip:x@127.0.0.1:$ST_PORT" 'wait call-answered 5' 'wait call-ended 6' quit
 	rc_maxc=$ST_RC
-	st_stop
+	st_stop maxs
 else
 	rc_maxc=1
 fi
@@ -409,10 +191,10 @@ result "--max-call-secs 2: the service hangs up (reason 'maximum call duration')
 	$r st_diag maxs st_diag maxc
 
 # --- 8-9: hold and resume by re-INVITE from SIPp
-if st_start hold -A0 --play "$TEST_TMP/greeting.wav"; then
+if st_start hold 60 -A0 --play "$TEST_TMP/greeting.wav"; then
 	sipp_run hold uac-hold "127.0.0.1:$ST_PORT" -mp "$(free_port)" -rtp_echo
 	r=$?
-	st_stop
+	st_stop hold
 else
 	r=1
 fi
@@ -426,12 +208,12 @@ result "sipterm: call-held by remote, then call-resumed by remote" $r st_diag ho
 
 # --- 10-11: 20 % of SIP messages lost: retransmissions recover every call
 lost_calls=5
-if st_start lost -A0; then
+if st_start lost 60 -A0; then
 	sipp_run lost uac-call "127.0.0.1:$ST_PORT" -mp "$(free_port)" -rtp_echo -d 300 \
 		-lost 20 -m $lost_calls -l $lost_calls -r 10
 	r=$?
 	sleep 0.3
-	st_stop
+	st_stop lost
 else
 	r=1
 fi
@@ -447,12 +229,12 @@ result "sipterm: $lost_calls calls answered and ended by the BYE despite the los
 	st_diag lost
 
 # --- 12-13: delayed offer: sipterm offers in the 200, SIPp answers in the ACK
-if st_start delayed -A0 --play "$TEST_TMP/greeting.wav"; then
+if st_start delayed 60 -A0 --play "$TEST_TMP/greeting.wav"; then
 	sipp_run delayed uac-delayed-offer "127.0.0.1:$ST_PORT" -mp "$(free_port)" -rtp_echo \
 		-d 1200
 	r=$?
 	sleep 0.3
-	st_stop
+	st_stop delayed
 else
 	r=1
 fi
@@ -466,10 +248,10 @@ result "sipterm: call-answered and RTP to (and back from) the answer in the ACK"
 	st_diag delayed
 
 # --- 14-15: an offer with no codec sipterm has: 488
-if st_start badcodec -A0; then
+if st_start badcodec 60 -A0; then
 	sipp_run badcodec uac-bad-codec "127.0.0.1:$ST_PORT" -mp "$(free_port)"
 	r=$?
-	st_stop
+	st_stop badcodec
 else
 	r=1
 fi
@@ -480,10 +262,10 @@ r=1
 result "sipterm: no answer and no 200 for the G.729-only call" $r st_diag badcodec
 
 # --- 16-17: DTMF by INFO
-if st_start info -A0; then
+if st_start info 60 -A0; then
 	sipp_run info uac-info-dtmf "127.0.0.1:$ST_PORT" -mp "$(free_port)" -rtp_echo
 	r=$?
-	st_stop
+	st_stop info
 else
 	r=1
 fi
@@ -538,7 +320,7 @@ result "sipterm: call-ended 486, and wait call-answered exits with status 5" $r 
 b_inv=$(trace_branch busy INVITE)
 b_ack=$(trace_branch busy ACK)
 r=1
-[ -n "$b_inv" ] && [ "$b_ack" = "$b_inv" ] && [ "$(trace_cseq busy ACK)" = "CSeq: 1 ACK" ] && r=0
+[ -n "$b_inv" ] && [ "$b_ack" = "$b_inv" ] && [ "$(trace_hdr busy ACK 1 CSeq)" = "1 ACK" ] && r=0
 result "sipterm's ACK for the 486 has the INVITE's branch and CSeq 1 ACK (RFC 3261 17.1.1.3)" \
 	$r st_diag busy
 
@@ -591,8 +373,8 @@ b_inv=$(trace_branch noanswer INVITE)
 r=1
 [ -n "$b_inv" ] && [ "$(trace_branch noanswer CANCEL)" = "$b_inv" ] &&
 	[ "$(trace_branch noanswer ACK)" = "$b_inv" ] &&
-	[ "$(trace_cseq noanswer CANCEL)" = "CSeq: 1 CANCEL" ] &&
-	[ "$(trace_cseq noanswer ACK)" = "CSeq: 1 ACK" ] && r=0
+	[ "$(trace_hdr noanswer CANCEL 1 CSeq)" = "1 CANCEL" ] &&
+	[ "$(trace_hdr noanswer ACK 1 CSeq)" = "1 ACK" ] && r=0
 result "sipterm's CANCEL and ACK have the INVITE's branch and CSeq number (RFC 3261 9.1)" $r \
 	st_diag noanswer
 

@@ -35,8 +35,9 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/presence/pres.sh"
+. "$top_srcdir/tests/tools/sipp.sh"
 
-pres_need
+fifo_need
 need_cmd sipp sip-tester
 need_cmd socat socat
 need_cmd ss iproute2
@@ -47,49 +48,6 @@ tap_plan 46
 
 # ------------------------------------------------------------------
 # SIPp
-
-# sipp_start NAME SCENARIO [SIPP-OPTIONS...]: SIPp on 127.0.0.1:SIPP_PORT
-# in the background, traces in NAME.{out,msg,err,log}; it takes calls
-# until sipp_stop.
-sipp_start() {
-	local _n=$1 _s=$2 _try; shift 2
-	for _try in 1 2 3; do
-		SIPP_PORT=$(free_port) && SIPP_CP=$(free_port) || return 1
-		timeout 60 sipp -sf "$SCEN/$_s.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
-			-bind_local -cp "$SIPP_CP" -nostdin -timeout 30s -timeout_error \
-			-trace_msg -message_file "$T/$_n.msg" \
-			-trace_err -error_file "$T/$_n.err" \
-			-trace_logs -log_file "$T/$_n.log" \
-			"$@" </dev/null >"$T/$_n.out" 2>&1 &
-		SIPP_PID=$!
-		test_pids="$test_pids $SIPP_PID"
-		wait_for 5 _sipp_listening "$SIPP_PORT" "$SIPP_PID" && return 0
-		kill "$SIPP_PID" 2>/dev/null
-		wait "$SIPP_PID" 2>/dev/null
-	done
-	diag "sipp_start $_n: SIPp did not start"
-	tail -n 5 "$T/$_n.out" | awk '{ print "#   " $0 }'
-	return 1
-}
-
-_sipp_listening() {
-	kill -0 "$2" 2>/dev/null && [ -n "$(ss -Hlnu "sport = :$1" 2>/dev/null)" ]
-}
-
-# sipp_stop: "q" on the control port (SIPp ends once its calls are over);
-# its exit status: 0 when every call went as the scenario says
-sipp_stop() {
-	printf q | socat -u - "UDP4:127.0.0.1:$SIPP_CP" 2>/dev/null
-	wait "$SIPP_PID"
-}
-
-sipp_diag() {
-	for _f in "$T/$1.out" "$T/$1.err" "$T/$1.log"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 25 "$_f" | tr -d '\r' | cut -c1-200 | awk '{ print "#   " $0 }'
-	done
-}
 
 # account NAME [BUDDY...]: NAME.cfg, alice registering at SIPp, which is
 # also her outbound proxy; a [buddy U] with uri sip:U@sipterm.test each
@@ -221,7 +179,7 @@ between() {
 # ==================================================================
 # 1-13. PUBLISH: 412 recovery and refreshes (RFC 3903 4.3, 4.4, 6)
 
-if sipp_start pub-sipp prs-publish -key grant 4; then
+if sipp_serve pub-sipp prs-publish -key grant 4; then
 	account pub
 	pres_start pub "$(free_port)" 40 -f "$T/pub.cfg"
 else
@@ -230,19 +188,19 @@ else
 fi
 _published() { publishes "$T/pub.trace" | cut -f5 | grep -q '^200$'; }
 _n_answered() { [ "$(publishes "$T/pub.trace" | cut -f5 | grep -c '^[2-6]')" -ge "$1" ]; }
-if pres_wait_count 5 pub '.event == "registered"' 1 && wait_for 5 _published; then
+if fifo_wait_count 5 pub '.event == "registered"' 1 && wait_for 5 _published; then
 	ok "sipterm registers at SIPp and publishes its presence"
 else
 	not_ok "sipterm registers at SIPp and publishes its presence"
-	pres_dump pub
+	fifo_dump pub
 fi
 # the initial PUBLISH is answered: a status change is now a modification
-pres_cmd pub "status away out to lunch"
+fifo_cmd pub "status away out to lunch"
 # modification (412), initial, refresh (412), initial, refresh: 6 in all
 wait_for 10 _n_answered 6 || diag "fewer than 6 PUBLISH transactions in 10 s"
-pres_quit pub
+fifo_quit pub
 rc=$?
-sipp_stop
+sipp_quit
 src=$?
 check "sipterm quits with status 0 (was $rc)" [ "$rc" = 0 ]
 if [ "$src" = 0 ]; then
@@ -317,18 +275,18 @@ n=$(printf '%s\n' "$P" | grep -c .)
 check "7 PUBLISH transactions in all, no more ($n)" [ "$n" = 7 ]
 
 # 14-16. a 412 to a PUBLISH without SIP-If-Match is a failure, not a loop
-if sipp_start pub412-sipp prs-publish-412; then
+if sipp_serve pub412-sipp prs-publish-412; then
 	account pub412
 	pres_start pub412 "$(free_port)" 40 -f "$T/pub412.cfg" || diag "sipterm does not start"
 else
 	echo "Bail out! SIPp does not start"
 	exit 1
 fi
-pres_wait_count 5 pub412 '.event == "registered"' 1 || diag "pub412 does not register"
+fifo_wait_count 5 pub412 '.event == "registered"' 1 || diag "pub412 does not register"
 sleep 2
-pres_quit pub412
+fifo_quit pub412
 rc=$?
-sipp_stop
+sipp_quit
 src=$?
 check "sipterm and SIPp end with status 0 (sipterm $rc, SIPp $src)" [ "$rc$src" = 00 ]
 n=$(publishes "$T/pub412.trace" | grep -c .)
@@ -341,7 +299,7 @@ check "it is logged as a failure" grep -q "PUBLISH failed: 412" "$T/pub412.log"
 
 again="deactivated timeout probation giveup bogus"
 never="rejected noresource invariant"
-if sipp_start sub-sipp prs-subscribe; then
+if sipp_serve sub-sipp prs-subscribe; then
 	account sub $again $never badpidf churn=sip:deactivated@churn.test
 	pres_start sub "$(free_port)" 40 -f "$T/sub.cfg" || diag "sipterm does not start"
 else
@@ -350,7 +308,7 @@ else
 fi
 _all_again() {
 	for _u in $again; do
-		[ "$(pres_count sub ".event == \"presence\" and .note == \"$_u again\"")" -ge 1 ] || return 1
+		[ "$(fifo_count sub ".event == \"presence\" and .note == \"$_u again\"")" -ge 1 ] || return 1
 	done
 }
 t0=$(_pres_ms)
@@ -358,7 +316,7 @@ if wait_for 10 _all_again; then
 	ok "the buddies whose subscription should come back are open again ($(( $(_pres_ms) - t0 )) ms)"
 else
 	not_ok "the buddies whose subscription should come back are open again within 10 s"
-	pres_dump sub
+	fifo_dump sub
 fi
 # rejected & co. must stay away well past their retry-after (2 s)
 now=$(_pres_ms)
@@ -375,9 +333,9 @@ check "a NOTIFY for an unknown subscription (unknown Call-ID) gets 481 (got: ${r
 	[ "${r#SIP/2.0 481}" != "$r" ]
 
 B=$(pres_buddies sub)
-pres_quit sub
+fifo_quit sub
 rc=$?
-sipp_stop
+sipp_quit
 src=$?
 check "sipterm quits with status 0 (was $rc)" [ "$rc" = 0 ]
 if [ "$src" = 0 ]; then
@@ -446,34 +404,34 @@ if pres_start ca "$pa" 40 && pres_start cb "$pb" 40 -A0; then
 else
 	not_ok "two sipterms (no accounts), B answers every call"
 fi
-pres_cmd ca "buddy add $BOB bob"
-pres_wait_count 3 ca '.event == "presence" and .buddy == "bob" and .basic == "open"' 1 ||
+fifo_cmd ca "buddy add $BOB bob"
+fifo_wait_count 3 ca '.event == "presence" and .buddy == "bob" and .basic == "open"' 1 ||
 	diag "A does not see bob"
-pres_cmd ca "call $BOB"
-pres_wait_count 5 ca '.event == "call-answered"' 1
-pres_cmd ca "call $BOB"
-if pres_wait_count 5 ca '.event == "call-answered"' 2 &&
-	pres_wait_count 2 ca '.event == "presence" and .buddy == "bob" and .activity == "on-the-phone"' 1; then
+fifo_cmd ca "call $BOB"
+fifo_wait_count 5 ca '.event == "call-answered"' 1
+fifo_cmd ca "call $BOB"
+if fifo_wait_count 5 ca '.event == "call-answered"' 2 &&
+	fifo_wait_count 2 ca '.event == "presence" and .buddy == "bob" and .activity == "on-the-phone"' 1; then
 	ok "two calls up: A sees bob on-the-phone"
 else
 	not_ok "two calls up: A sees bob on-the-phone"
-	pres_dump ca
+	fifo_dump ca
 fi
-n0=$(pres_count ca '.event == "presence"')
-pres_cmd ca "hangup 1"
-pres_wait_count 3 cb '.event == "call-ended"' 1
+n0=$(fifo_count ca '.event == "presence"')
+fifo_cmd ca "hangup 1"
+fifo_wait_count 3 cb '.event == "call-ended"' 1
 sleep 1.5
-n=$(pres_ev ca 'select(.event == "presence")' | tail -n +$((n0 + 1)) |
+n=$(fifo_ev ca 'select(.event == "presence")' | tail -n +$((n0 + 1)) |
 	jq -r 'select(.activity != "on-the-phone") | .activity' | wc -l)
 check "one call ended, the other up: no presence without on-the-phone ($n)" [ "$n" = 0 ]
 l=$(pres_buddies ca | grep '^bob ')
 check "'buddies' still shows bob on-the-phone ($l)" [ "$l" = "bob $BOB open on-the-phone (active)" ]
-pres_cmd ca "hangup"
+fifo_cmd ca "hangup"
 check "the other call ended too: bob is open with no activity again" \
-	pres_wait_count 3 ca "(.event == \"presence\" and .buddy == \"bob\" and .basic == \"open\" and .activity == \"\")" 2
-pres_quit ca
+	fifo_wait_count 3 ca "(.event == \"presence\" and .buddy == \"bob\" and .basic == \"open\" and .activity == \"\")" 2
+fifo_quit ca
 rc=$?
-pres_quit cb
+fifo_quit cb
 rcb=$?
 check "both quit with status 0 (A $rc, B $rcb)" [ "$rc$rcb" = 00 ]
 sleep 0.2

@@ -21,8 +21,9 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/ua/sipterm.sh"
+. "$top_srcdir/tests/tools/sipp.sh"
 
-SIPP_DIR=$top_srcdir/tests/ua/sipp
+SCEN=$top_srcdir/tests/ua/sipp
 need_cmd sipp sip-tester
 need_cmd socat socat
 need_cmd md5sum coreutils
@@ -30,51 +31,6 @@ need_cmd sha256sum coreutils
 [ -x "$SIPTERM" ] || skip_all "$SIPTERM not built (make sipterm)"
 
 tap_plan 38
-
-# sipp_uas NAME SCENARIO [SIPP-OPTIONS...]: SIPp waiting on 127.0.0.1 (port
-# SIPP_PORT) in the background; traces in $TEST_TMP/NAME.{out,msg,err,log}.
-# It takes calls until sipp_wait tells it to stop: with -m, the PUBLISH
-# sipterm sends once registered would count as a call.
-sipp_uas() {
-	local _n=$1 _s=$2 _try; shift 2
-	for _try in 1 2 3; do
-		SIPP_PORT=$(free_port) && SIPP_CP=$(free_port) || return 1
-		timeout 60 sipp -sf "$SIPP_DIR/$_s.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
-			-bind_local -cp "$SIPP_CP" -nostdin -timeout 30s -timeout_error \
-			-trace_msg -message_file "$TEST_TMP/$_n.msg" \
-			-trace_err -error_file "$TEST_TMP/$_n.err" \
-			-trace_logs -log_file "$TEST_TMP/$_n.log" \
-			"$@" </dev/null >"$TEST_TMP/$_n.out" 2>&1 &
-		SIPP_PID=$!
-		test_pids="$test_pids $SIPP_PID"
-		wait_for 5 _sipp_listening "$SIPP_PORT" "$SIPP_PID" && return 0
-		kill "$SIPP_PID" 2>/dev/null
-		wait "$SIPP_PID" 2>/dev/null
-	done
-	diag "sipp_uas $_n: SIPp did not start"
-	tail -n 5 "$TEST_TMP/$_n.out" | awk '{ print "#   " $0 }'
-	return 1
-}
-
-_sipp_listening() {
-	st_running "$2" && [ -n "$(ss -Hlnu "sport = :$1" 2>/dev/null)" ]
-}
-
-# sipp_wait: stop SIPp once its calls are over ("q" on its control port);
-# its exit status (0: every call went as the scenario says)
-sipp_wait() {
-	printf q | socat -u - "UDP4:127.0.0.1:$SIPP_CP" 2>/dev/null
-	wait "$SIPP_PID"
-}
-
-# sipp_diag NAME: what SIPp saw (after a failure)
-sipp_diag() {
-	for _f in "$TEST_TMP/$1.err" "$TEST_TMP/$1.log" "$TEST_TMP/$1.msg"; do
-		[ -s "$_f" ] || continue
-		diag "--- $_f"
-		tail -n 40 "$_f" | tr -d '\r' | awk '{ print "#   " $0 }'
-	done
-}
 
 # account NAME [LINE...]: $TEST_TMP/NAME.cfg, alice registering at SIPp
 account() {
@@ -150,7 +106,7 @@ nonce() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
 # a challenging registrar; two TAP lines (the run, SIPp's view)
 challenge_run() {
 	local _n=$1 _s=$2 _d=$3 _rc _src; shift 3
-	if ! sipp_uas "$_n-sipp" "$_s" -key expires 60 "$@"; then
+	if ! sipp_serve "$_n-sipp" "$_s" -key expires 60 "$@"; then
 		not_ok "$_d: SIPp registrar started"
 		not_ok "$_d: SIPp registrar saw 401, 200 and the unregistration"
 		return
@@ -164,7 +120,7 @@ challenge_run() {
 		not_ok "$_d: sipterm registers and quits (status $_rc)"
 		tail -n 5 "$TEST_TMP/$_n.err" "$TEST_TMP/$_n.out" | awk '{ print "#   " $0 }'
 	fi
-	sipp_wait
+	sipp_quit
 	_src=$?
 	if [ $_src = 0 ] && [ -z "$(logval "$_n-sipp" AUTH1)" ] && [ "$(logval "$_n-sipp" UNREG)" = 0 ]; then
 		ok "$_d: SIPp saw REGISTER without credentials, 401, REGISTER, 200, Expires: 0"
@@ -239,7 +195,7 @@ for order in md5-first sha-first; do
 done
 
 # 13-15. 423 Interval Too Brief
-if sipp_uas min-sipp uas-reg-423 -key min 30; then
+if sipp_serve min-sipp uas-reg-423 -key min 30; then
 	account e423 "expires = 10"
 	run e423 "wait registered 5" quit
 	rc=$?
@@ -255,7 +211,7 @@ if sipp_uas min-sipp uas-reg-423 -key min 30; then
 	else
 		not_ok "423: asked Expires: 10, then Expires: 30 (got '$e1', '$e2')"
 	fi
-	sipp_wait
+	sipp_quit
 	rc=$?
 	if [ $rc = 0 ] && [ "$(logval min-sipp UNREG)" = 0 ]; then
 		ok "423: SIPp saw the whole flow, unregistration included"
@@ -270,7 +226,7 @@ else
 fi
 
 # 16-20. refresh: the registrar grants 4 s whatever was asked (3600)
-if sipp_uas refresh-sipp uas-reg-refresh; then
+if sipp_serve refresh-sipp uas-reg-refresh; then
 	account refresh
 	run refresh "wait registered 5" "wait 3" quit
 	rc=$?
@@ -280,7 +236,7 @@ if sipp_uas refresh-sipp uas-reg-refresh; then
 		not_ok "refresh: registered for the 4 s granted (status $rc)"
 		tail -n 5 "$TEST_TMP/refresh.err" "$TEST_TMP/refresh.out" | awk '{ print "#   " $0 }'
 	fi
-	sipp_wait
+	sipp_quit
 	rc=$?
 	if [ $rc = 0 ] && [ "$(logval refresh-sipp UNREG)" = 0 ]; then
 		ok "refresh: SIPp saw REGISTER, 200, a refresh within 4 s, 200, Expires: 0"
@@ -322,7 +278,7 @@ fi
 
 # 21-23. the refresh re-challenged with a new nonce and no stale=true
 n1=$(nonce) n2=$(nonce)
-if sipp_uas rechal-sipp uas-reg-rechallenge -key nonce1 "$n1" -key nonce2 "$n2"; then
+if sipp_serve rechal-sipp uas-reg-rechallenge -key nonce1 "$n1" -key nonce2 "$n2"; then
 	account rechal
 	run rechal "wait registered 5" "wait 1.6" quit
 	rc=$?
@@ -341,7 +297,7 @@ if sipp_uas rechal-sipp uas-reg-rechallenge -key nonce1 "$n1" -key nonce2 "$n2";
 		diag "AUTH3: $(logval rechal-sipp AUTH3)"
 		diag "AUTH4: $a"
 	fi
-	sipp_wait
+	sipp_quit
 	rc=$?
 	if [ $rc = 0 ] && [ "$(logval rechal-sipp UNREG)" = 0 ]; then
 		ok "refresh re-challenged: SIPp saw the whole flow, unregistration included"
@@ -356,7 +312,7 @@ fi
 # 24-25. registration through 20% loss: five in a row, short timers
 # (t1 = 100 ms, t2 = 400 ms: retransmissions every 0.1-0.4 s, Timer F 6.4 s)
 n1=$(nonce)
-if sipp_uas lost-sipp uas-reg-auth -lost 20 -key expires 60 \
+if sipp_serve lost-sipp uas-reg-auth -lost 20 -key expires 60 \
 	-key challenge "Digest realm=\"sipterm.test\", nonce=\"$n1\", algorithm=MD5"; then
 	good=0
 	for i in 1 2 3 4 5; do
@@ -369,7 +325,7 @@ if sipp_uas lost-sipp uas-reg-auth -lost 20 -key expires 60 \
 		not_ok "-lost 20: $good of 5 registrations succeed"
 		for i in 1 2 3 4 5; do tail -n 3 "$TEST_TMP/lost$i.err"; done | awk '{ print "#   " $0 }'
 	fi
-	sipp_wait
+	sipp_quit
 	rc=$?
 	if [ $rc = 0 ]; then
 		ok "-lost 20: SIPp registrar completed all 5 (401, 200, unregistration each)"
@@ -387,13 +343,9 @@ fi
 # 26-27. OPTIONS through 20% loss: SIPp's retransmissions must each get
 # sipterm's answer again (its server transaction keeps it)
 if st_start opt; then
-	cp=$(free_port) sp=$(free_port)
-	timeout 60 sipp "127.0.0.1:$ST_PORT" -sf "$SIPP_DIR/uac-options.xml" -s bob \
-		-i 127.0.0.1 -p "$sp" -bind_local -cp "$cp" -nostdin \
-		-m 20 -r 20 -lost 20 -max_non_invite_retrans 12 -T2 1000 \
-		-timeout 40s -timeout_error \
-		-trace_err -error_file "$TEST_TMP/opt-sipp.err" \
-		</dev/null >"$TEST_TMP/opt-sipp.out" 2>&1
+	sipp_call_bg opt-sipp uac-options "127.0.0.1:$ST_PORT" 45 -s bob \
+		-m 20 -r 20 -lost 20 -max_non_invite_retrans 12 -T2 1000
+	sipp_wait opt-sipp
 	rc=$?
 	if [ $rc = 0 ]; then
 		ok "-lost 20: 20 of 20 OPTIONS answered 200"
@@ -421,17 +373,13 @@ fi
 # UDP, over TCP, and over UDP with 20% of the messages lost both ways
 if st_start errs; then
 	for mode in udp tcp lost; do
-		cp=$(free_port) sp=$(free_port)
 		case $mode in
 		udp) set -- -t u1 -m 1 ;;
 		tcp) set -- -t t1 -m 1 ;;
 		lost) set -- -t u1 -m 5 -lost 20 -max_non_invite_retrans 12 -max_invite_retrans 12 ;;
 		esac
-		timeout 60 sipp "127.0.0.1:$ST_PORT" -sf "$SIPP_DIR/uac-errors.xml" -s bob \
-			-i 127.0.0.1 -p "$sp" -bind_local -cp "$cp" -nostdin "$@" \
-			-timeout 40s -timeout_error \
-			-trace_err -error_file "$TEST_TMP/errs-$mode.err" \
-			</dev/null >"$TEST_TMP/errs-$mode.out" 2>&1
+		sipp_call_bg "errs-$mode" uac-errors "127.0.0.1:$ST_PORT" 45 -s bob "$@"
+		sipp_wait "errs-$mode"
 		rc=$?
 		if [ $rc = 0 ]; then
 			ok "UA core errors ($mode): 501+Allow, 420+Unsupported, 415+Accept, 483, 481, 505"
@@ -447,7 +395,7 @@ fi
 
 # 28-29. quit while the registrar ignores the unregistration: sipterm
 # waits a few seconds (3 s), then exits normally
-if sipp_uas silent-sipp uas-reg-silent; then
+if sipp_serve silent-sipp uas-reg-silent; then
 	account silent
 	s0=$(date +%s)
 	run silent "wait registered 5" quit
@@ -461,7 +409,7 @@ if sipp_uas silent-sipp uas-reg-silent; then
 		grep -v 'listening for SIP' "$TEST_TMP/silent.err" | head -n 5 |
 			awk '{ print "#   " $0 }'
 	fi
-	sipp_wait
+	sipp_quit
 	rc=$?
 	if [ $rc = 0 ] && [ "$(logval silent-sipp UNREG)" = 0 ]; then
 		ok "the REGISTER with Expires: 0 was sent (SIPp got it)"
