@@ -16,7 +16,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/im/im.sh"
 
-im_need
+fifo_need
 need_cmd perl perl
 T=$TEST_TMP
 N=500
@@ -27,7 +27,7 @@ tap_plan 11
 printf '[general]\nt1 = 50\nt4 = 100\n' >"$T/fast.conf"
 # 1.
 if im_start r 60 -f "$T/fast.conf" && im_start s 60 -f "$T/fast.conf"; then
-	pr=$(im_port r) ps_=$(im_port s)
+	pr=$(fifo_port r) ps_=$(fifo_port s)
 	R=sip:sipterm@127.0.0.1:$pr
 	S=sip:sipterm@127.0.0.1:$ps_
 	ok "receiver and sender listen"
@@ -36,12 +36,12 @@ else
 	echo "Bail out! no sipterm"
 	exit 1
 fi
-rpid=$(im_sipterm_pid r)
-spid=$(im_sipterm_pid s)
+rpid=$(fifo_sipterm_pid r)
+spid=$(fifo_sipterm_pid s)
 
 # 2. kill -9 the receiver while the messages pour in
 for i in $(seq 1 $N); do printf 'msg %s crash test %03d ✓\n' "$R" "$i"; done >"$T/burst.txt"
-im_cmd s "$(cat "$T/burst.txt")"
+fifo_cmd s "$(cat "$T/burst.txt")"
 _reported() { [ "$(grep -c '"direction":"in"' "$T/r.out")" -ge $K ]; }
 n=0
 while ! _reported && [ $n -lt 1000 ]; do sleep 0.01; n=$((n + 1)); done
@@ -58,7 +58,7 @@ fi
 
 # 3-4. the receiver's history
 fr=$(ls "$(im_chats r)"/sipterm@127.0.0.1_"$ps_"-*.chat 2>/dev/null)
-im_evr r 'select(.event == "message" and .direction == "in") | "\(.id)\t\(.text)"' |
+fifo_evr r 'select(.event == "message" and .direction == "in") | "\(.id)\t\(.text)"' |
 	sort >"$T/r.reported"
 im_hist "$fr" in | cut -f2,4- | sort >"$T/r.stored"
 lost=$(comm -23 "$T/r.reported" "$T/r.stored" | wc -l)
@@ -79,7 +79,7 @@ fi
 # 5-6. kill -9 the sender too, its queue still in flight
 kill -KILL "$spid"
 fs=$(ls "$(im_chats s)"/sipterm@127.0.0.1_"$pr"-*.chat 2>/dev/null)
-im_evr s 'select(.event == "message" and .direction == "out") | "\(.id)\t\(.text)"' |
+fifo_evr s 'select(.event == "message" and .direction == "out") | "\(.id)\t\(.text)"' |
 	sort >"$T/s.reported"
 im_hist "$fs" out | cut -f2,4- | sort >"$T/s.stored"
 lost=$(comm -23 "$T/s.reported" "$T/s.stored" | wc -l)
@@ -88,7 +88,7 @@ if [ -s "$T/s.reported" ] && [ "$lost" = 0 ]; then
 else
 	not_ok "every message the sender reported is in its history ($lost missing)"
 fi
-im_evr s 'select(.event == "message-status" and .status == "delivered") | .id' | sort >"$T/s.delivered"
+fifo_evr s 'select(.event == "message-status" and .status == "delivered") | .id' | sort >"$T/s.delivered"
 im_hist "$fs" out | awk -F '\t' '$3 == "delivered" { print $2 }' | sort >"$T/s.sdelivered"
 lost=$(comm -23 "$T/s.delivered" "$T/s.sdelivered" | wc -l)
 if [ -s "$T/s.delivered" ] && [ "$lost" = 0 ]; then
@@ -97,10 +97,10 @@ else
 	not_ok "every delivery the sender reported is in its history ($lost missing)"
 fi
 # the processes are gone; their timeout(1) parents follow
-im_close_input r
-im_close_input s
-wait "$(im_pid r)" 2>/dev/null
-wait "$(im_pid s)" 2>/dev/null
+fifo_close_input r
+fifo_close_input s
+wait "$(fifo_pid r)" 2>/dev/null
+wait "$(fifo_pid s)" 2>/dev/null
 
 # 7. a torn line, then the next message
 printf '1700000000\tin\t17\treceived\tTORN half a rec' >>"$fr"
@@ -109,9 +109,9 @@ mv "$T/s.out" "$T/s1.out"
 # S again at its address (its URI names the history files); R anywhere
 im_start r 30 -f "$T/fast.conf"
 IM_PORT=$ps_ im_start s 30 -f "$T/fast.conf"
-R2=sip:sipterm@127.0.0.1:$(im_port r)
-im_cmd s "msg $R2 after the torn line"
-im_wait_count 10 s '.event == "message-status"' 1
+R2=sip:sipterm@127.0.0.1:$(fifo_port r)
+fifo_cmd s "msg $R2 after the torn line"
+fifo_wait_count 10 s '.event == "message-status"' 1
 last=$(im_hist "$fr" | tail -n 1 | cut -f1,3-)
 if [ "$last" = "$(printf 'in\treceived\tafter the torn line')" ] &&
 	! im_hist "$fr" | grep -q TORN && grep -q '^1700000000	in	17	received	TORN half a rec$' "$fr"; then
@@ -122,8 +122,8 @@ else
 fi
 
 # 8-9. chat after the crash
-im_cmd r "chat $S" 'wait 0.2'
-im_cmd s "chat $R" 'wait 0.2'
+fifo_cmd r "chat $S" 'wait 0.2'
+fifo_cmd s "chat $R" 'wait 0.2'
 _shown() { [ "$(grep -c ' received ' "$T/r.out")" -ge $((reported + 1)) ]; }
 wait_for 5 _shown
 grep -v '^{' "$T/r.out" | sed -n 's/^[0-9-]* [0-9:]* in  received  //p' | sort >"$T/r.shown"
@@ -145,8 +145,8 @@ else
 fi
 
 # 10-11.
-im_quit r; rr=$?
-im_quit s; rs=$?
+fifo_quit r; rr=$?
+fifo_quit s; rs=$?
 if [ $rr = 0 ] && [ $rs = 0 ]; then
 	ok "the restarted receiver and sender quit with status 0"
 else

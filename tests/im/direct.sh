@@ -18,7 +18,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/im/im.sh"
 
-im_need
+fifo_need
 need_cmd perl perl
 need_cmd socat socat
 T=$TEST_TMP
@@ -30,7 +30,7 @@ printf '[general]\nt1 = 50\nt4 = 100\n' >"$T/fast.conf"
 # 1. two sipterms
 if im_start a 60 -f "$T/fast.conf" --siptrace="$T/a.trace" &&
 	im_start b 60 -f "$T/fast.conf"; then
-	pa=$(im_port a) pb=$(im_port b)
+	pa=$(fifo_port a) pb=$(fifo_port b)
 	A=sip:sipterm@127.0.0.1:$pa
 	B=sip:sipterm@127.0.0.1:$pb
 	ok "two sipterms listen on 127.0.0.1:$pa and :$pb (no accounts)"
@@ -42,63 +42,63 @@ fi
 
 # 2-3. A -> B
 t1='Hello from A — ünïcödé ✓ 日本語 😀 it'"'"'s "quoted" #1  (two spaces)'
-im_cmd a "msg $B $t1"
-im_wait_count 10 b '.event == "message" and .direction == "in"' 1
-got=$(im_ev b 'select(.event == "message" and .direction == "in") | .text' | head -n 1)
-peer=$(im_ev b 'select(.event == "message" and .direction == "in") | .peer' | head -n 1)
+fifo_cmd a "msg $B $t1"
+fifo_wait_count 10 b '.event == "message" and .direction == "in"' 1
+got=$(fifo_ev b 'select(.event == "message" and .direction == "in") | .text' | head -n 1)
+peer=$(fifo_ev b 'select(.event == "message" and .direction == "in") | .peer' | head -n 1)
 if [ "$got" = "$(printf '%s' "$t1" | jq -R .)" ] && [ "$peer" = "\"$A\"" ]; then
 	ok "A -> B: the UTF-8 text arrives as written, from $A"
 else
 	not_ok "A -> B: the UTF-8 text arrives as written (got $got from $peer)"
-	im_dump b
+	fifo_dump b
 fi
-im_wait_count 10 a '.event == "message-status"' 1
-id1=$(im_ev a 'select(.event == "message" and .direction == "out") | .id' | head -n 1)
-st1=$(im_ev a "select(.event == \"message-status\" and .id == ${id1:-0}) | \"\(.status) \(.code)\"")
+fifo_wait_count 10 a '.event == "message-status"' 1
+id1=$(fifo_ev a 'select(.event == "message" and .direction == "out") | .id' | head -n 1)
+st1=$(fifo_ev a "select(.event == \"message-status\" and .id == ${id1:-0}) | \"\(.status) \(.code)\"")
 if [ "$st1" = '"delivered 200"' ]; then
 	ok "A: message $id1 reported delivered (200)"
 else
 	not_ok "A: message ${id1:-?} reported delivered (200) (got ${st1:-nothing})"
-	im_dump a
+	fifo_dump a
 fi
 
 # 4-5. B -> A, with a tab inside
 t2=$(printf 'reply\twith a tab & <xml/> \\ backslash')
-im_cmd b "msg $A $t2"
-im_wait_count 10 a '.event == "message" and .direction == "in"' 1
-got=$(im_ev a 'select(.event == "message" and .direction == "in") | .text' | head -n 1)
+fifo_cmd b "msg $A $t2"
+fifo_wait_count 10 a '.event == "message" and .direction == "in"' 1
+got=$(fifo_ev a 'select(.event == "message" and .direction == "in") | .text' | head -n 1)
 if [ "$got" = "$(printf '%s' "$t2" | jq -R .)" ]; then
 	ok "B -> A: the text arrives as written (tab, backslash, markup)"
 else
 	not_ok "B -> A: the text arrives as written (got $got)"
-	im_dump a
+	fifo_dump a
 fi
-im_wait_count 10 b '.event == "message-status"' 1
-if [ "$(im_ev b 'select(.event == "message-status") | .status' | head -n 1)" = '"delivered"' ]; then
+fifo_wait_count 10 b '.event == "message-status"' 1
+if [ "$(fifo_ev b 'select(.event == "message-status") | .status' | head -n 1)" = '"delivered"' ]; then
 	ok "B: its message is reported delivered"
 else
 	not_ok "B: its message is reported delivered"
-	im_dump b
+	fifo_dump b
 fi
 
 # 6-7. 5000 bytes: over TCP, and whole
 # 4 + 499 * 10 + 3 + 3 = 5000 bytes
 big=$(printf 'big:'; for i in $(seq 1 499); do printf '%09d|' "$i"; done; printf '✓END')
 diag "the big text has $(printf '%s' "$big" | wc -c) bytes"
-im_cmd a "msg $B $big"
-im_wait_count 10 b '.event == "message" and .direction == "in"' 2
-got=$(im_ev b 'select(.event == "message" and .direction == "in") | .text' | sed -n 2p)
+fifo_cmd a "msg $B $big"
+fifo_wait_count 10 b '.event == "message" and .direction == "in"' 2
+got=$(fifo_ev b 'select(.event == "message" and .direction == "in") | .text' | sed -n 2p)
 if [ "$got" = "$(printf '%s' "$big" | jq -R .)" ]; then
 	ok "A -> B: a 5000-byte message arrives whole"
 else
 	not_ok "A -> B: a 5000-byte message arrives whole (got ${#got} characters)"
-	im_dump b
+	fifo_dump b
 fi
-im_wait_count 10 a '.event == "message-status"' 2
+fifo_wait_count 10 a '.event == "message-status"' 2
 # the trace: "TIME UDP send to ADDR", then the request line
 tps=$(awk -v to="127.0.0.1:$pb" '$3 == "send" && $5 == to { tp = $2; next }
 	/^MESSAGE / && tp { printf "%s ", tp } { tp = "" }' "$T/a.trace")
-st2=$(im_ev a 'select(.event == "message-status") | .status' | sed -n 2p)
+st2=$(fifo_ev a 'select(.event == "message-status") | .status' | sed -n 2p)
 if [ "$tps" = "UDP TCP " ] && [ "$st2" = '"delivered"' ]; then
 	ok "the small MESSAGE went over UDP, the 5000-byte one over TCP (delivered)"
 else
@@ -113,15 +113,15 @@ timeout 20 socat -u "UDP4-RECV:$silent,bind=127.0.0.1" /dev/null &
 test_pids="$test_pids $!"
 wait_for 5 udp_bound "$silent"
 t0=$(date +%s%N)
-im_cmd a "msg sip:nobody@127.0.0.1:$dead hello?" "msg sip:quiet@127.0.0.1:$silent anyone?"
-im_wait_count 10 a '.event == "message-status" and .status == "failed"' 2
+fifo_cmd a "msg sip:nobody@127.0.0.1:$dead hello?" "msg sip:quiet@127.0.0.1:$silent anyone?"
+fifo_wait_count 10 a '.event == "message-status" and .status == "failed"' 2
 t1ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-fl=$(im_ev a 'select(.event == "message-status" and .status == "failed") | "\(.peer) \(.code)"' | tr -d '"' | tr '\n' ' ')
+fl=$(fifo_ev a 'select(.event == "message-status" and .status == "failed") | "\(.peer) \(.code)"' | tr -d '"' | tr '\n' ' ')
 if [ "$fl" = "sip:nobody@127.0.0.1:$dead 503 sip:quiet@127.0.0.1:$silent 408 " ] && [ "$t1ms" -le 6000 ]; then
 	ok "a message to a port where nobody listens: failed 503 at once; to a silent socket: 408 after $t1ms ms (Timer F 3.2 s)"
 else
 	not_ok "a message to a closed port: 503, to a silent socket: 408 within 6 s (got '${fl:-nothing}' after $t1ms ms)"
-	im_dump a
+	fifo_dump a
 fi
 
 # 9-10. not UTF-8: refused, nothing sent, nothing stored
@@ -149,7 +149,7 @@ printf 'only once, please' >"$T/dup.txt"
 codes=$(perl "$top_srcdir/tests/im/send-raw.pl" "$pb" dup-call-1@raw 7 2 \
 	'text/plain;charset=UTF-8' "$T/dup.txt" 3.6 | tr '\n' ' ')
 sleep 0.3
-n=$(im_count b '.event == "message" and .text == "only once, please"')
+n=$(fifo_count b '.event == "message" and .text == "only once, please"')
 if [ "$codes" = "200 200 " ] && [ "$n" = 1 ]; then
 	ok "a MESSAGE resent 3.6 s later (same Call-ID and CSeq): 200 both times, shown once"
 else
@@ -160,14 +160,14 @@ fi
 printf 'caf\351 \033[31m red' >"$T/latin.txt"
 codes=$(perl "$top_srcdir/tests/im/send-raw.pl" "$pb" bad-utf8@raw 1 1 \
 	'text/plain' "$T/latin.txt" | tr '\n' ' ')
-im_wait_count 5 b '.event == "message" and (.text | startswith("caf"))' 1
-got=$(im_ev b 'select(.event == "message" and (.text | startswith("caf"))) | .text' | head -n 1)
+fifo_wait_count 5 b '.event == "message" and (.text | startswith("caf"))' 1
+got=$(fifo_ev b 'select(.event == "message" and (.text | startswith("caf"))) | .text' | head -n 1)
 want=$(printf '%s' "caf� $(printf '\033')[31m red" | jq -R .)
 printf 'na\357ve\000' >"$T/latin1.txt"
 codes=$codes$(perl "$top_srcdir/tests/im/send-raw.pl" "$pb" latin1@raw 1 1 \
 	'text/plain; charset="ISO-8859-1"' "$T/latin1.txt")
-im_wait_count 5 b '.event == "message" and (.text | startswith("na"))' 1
-got2=$(im_ev b 'select(.event == "message" and (.text | startswith("na"))) | .text' | head -n 1)
+fifo_wait_count 5 b '.event == "message" and (.text | startswith("na"))' 1
+got2=$(fifo_ev b 'select(.event == "message" and (.text | startswith("na"))) | .text' | head -n 1)
 if [ "$codes" = "200 200" ] && [ "$got" = "$want" ] && [ "$got2" = '"naïve�"' ]; then
 	ok "not UTF-8 on the wire: U+FFFD for bad bytes and NUL, control characters JSON-escaped, ISO-8859-1 converted"
 else
@@ -185,11 +185,11 @@ cat >"$T/comp.xml" <<'EOF'
 EOF
 c1=$(perl "$top_srcdir/tests/im/send-raw.pl" "$pb" comp-1@raw 1 1 \
 	'application/im-iscomposing+xml' "$T/comp.xml")
-im_wait_count 5 b '.event == "composing"' 1
+fifo_wait_count 5 b '.event == "composing"' 1
 printf 'done typing' >"$T/done.txt"
 c2=$(perl "$top_srcdir/tests/im/send-raw.pl" "$pb" comp-2@raw 1 1 'text/plain' "$T/done.txt")
-im_wait_count 5 b '.event == "composing"' 2
-cs=$(im_ev b 'select(.event == "composing") | .state' | tr '\n' ' ')
+fifo_wait_count 5 b '.event == "composing"' 2
+cs=$(fifo_ev b 'select(.event == "composing") | .state' | tr '\n' ' ')
 if [ "$c1 $c2" = "200 200" ] && [ "$cs" = '"active" "idle" ' ]; then
 	ok "is-composing: 'composing active' reported, and 'idle' when the message came"
 else
@@ -234,19 +234,19 @@ else
 fi
 
 # 18. a buddy's name as the address
-im_cmd a "buddy add $B bee" "msg bee by the buddy's name"
-im_wait_count 10 b '.event == "message" and .text == "by the buddy'"'"'s name"' 1
-if [ "$(im_count b '.event == "message" and .text == "by the buddy'"'"'s name"')" = 1 ]; then
+fifo_cmd a "buddy add $B bee" "msg bee by the buddy's name"
+fifo_wait_count 10 b '.event == "message" and .text == "by the buddy'"'"'s name"' 1
+if [ "$(fifo_count b '.event == "message" and .text == "by the buddy'"'"'s name"')" = 1 ]; then
 	ok "msg NAME: a buddy's name is its address"
 else
 	not_ok "msg NAME: a buddy's name is its address"
-	im_dump a
+	fifo_dump a
 fi
-im_wait_count 10 a '.event == "message-status"' 4
+fifo_wait_count 10 a '.event == "message-status"' 4
 
 # 19-20. chat and history NAME print the history
 mark=$(wc -l <"$T/a.out")
-im_cmd a "chat $B" "history sipterm@127.0.0.1:$pb" "chat" "wait 0.2"
+fifo_cmd a "chat $B" "history sipterm@127.0.0.1:$pb" "chat" "wait 0.2"
 _chat_done() { [ "$(tail -n +"$((mark + 1))" "$T/a.out" | grep -c ' out delivered  *Hello from A')" -ge 2 ]; }
 wait_for 5 _chat_done
 out=$(tail -n +"$((mark + 1))" "$T/a.out" | grep -v '^{')
@@ -278,14 +278,14 @@ else
 fi
 
 # 22. both end cleanly
-im_quit a; ra=$?
-im_quit b; rb=$?
+fifo_quit a; ra=$?
+fifo_quit b; rb=$?
 if [ $ra = 0 ] && [ $rb = 0 ]; then
 	ok "both sipterms quit with status 0"
 else
 	not_ok "both sipterms quit with status 0 (a $ra, b $rb)"
-	im_dump a
-	im_dump b
+	fifo_dump a
+	fifo_dump b
 fi
 
 # 23.

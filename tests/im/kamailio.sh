@@ -14,7 +14,7 @@
 . "$top_srcdir/tests/interop/kamailio.sh"
 . "$top_srcdir/tests/im/im.sh"
 
-im_need
+fifo_need
 kam_need
 T=$TEST_TMP
 N=200
@@ -46,65 +46,65 @@ CAROL=sip:carol@$KAM_DOMAIN
 # 2. alice and bob register
 im_start alice 120 -f "$T/alice.conf" --siptrace="$T/alice.trace"
 im_start bob 120 -f "$T/bob.conf"
-im_wait_count 10 alice '.event == "registered"' 1
-im_wait_count 10 bob '.event == "registered"' 1
-if [ "$(im_count alice '.event == "registered"')" = 1 ] &&
-	[ "$(im_count bob '.event == "registered"')" = 1 ]; then
+fifo_wait_count 10 alice '.event == "registered"' 1
+fifo_wait_count 10 bob '.event == "registered"' 1
+if [ "$(fifo_count alice '.event == "registered"')" = 1 ] &&
+	[ "$(fifo_count bob '.event == "registered"')" = 1 ]; then
 	ok "alice and bob registered with digest auth"
 else
 	not_ok "alice and bob registered with digest auth"
-	im_dump alice
-	im_dump bob
+	fifo_dump alice
+	fifo_dump bob
 	kam_log | tail -n 20 | sed 's/^/#   /'
 fi
 
 # 3-4. alice -> bob
 t1='Hello bob 👋 — this went through the proxy, "with quotes" & it'"'"'s fine'
-im_cmd alice "msg bob $t1"
-im_wait_count 10 bob '.event == "message" and .direction == "in"' 1
-got=$(im_ev bob 'select(.event == "message" and .direction == "in") | "\(.peer) \(.account) \(.text)"' | head -n 1)
+fifo_cmd alice "msg bob $t1"
+fifo_wait_count 10 bob '.event == "message" and .direction == "in"' 1
+got=$(fifo_ev bob 'select(.event == "message" and .direction == "in") | "\(.peer) \(.account) \(.text)"' | head -n 1)
 if [ "$got" = "$(printf '%s' "$ALICE bob $t1" | jq -R .)" ]; then
 	ok "alice -> bob: arrives from $ALICE at account bob, text as written"
 else
 	not_ok "alice -> bob: arrives from $ALICE at account bob (got ${got:-nothing})"
-	im_dump bob
+	fifo_dump bob
 fi
-im_wait_count 10 alice '.event == "message-status"' 1
-st=$(im_ev alice 'select(.event == "message-status") | "\(.peer) \(.status) \(.code)"' | head -n 1)
+fifo_wait_count 10 alice '.event == "message-status"' 1
+st=$(fifo_ev alice 'select(.event == "message-status") | "\(.peer) \(.status) \(.code)"' | head -n 1)
 if [ "$st" = "\"$BOB delivered 200\"" ] && grep -q '^SIP/2.0 407' "$T/alice.trace" &&
 	grep -q '^Proxy-Authorization: Digest' "$T/alice.trace"; then
 	ok "alice: 407 answered with credentials, then delivered (200)"
 else
 	not_ok "alice: 407 answered with credentials, then delivered (got ${st:-nothing})"
-	im_dump alice
+	fifo_dump alice
 fi
 
 # 5. bob -> alice
 t2='Hi alice, ünïcödé back'
-im_cmd bob "msg alice $t2"
-im_wait_count 10 alice '.event == "message" and .direction == "in"' 1
-got=$(im_ev alice 'select(.event == "message" and .direction == "in") | "\(.peer) \(.text)"' | head -n 1)
-im_wait_count 10 bob '.event == "message-status"' 1
-st=$(im_ev bob 'select(.event == "message-status") | .status' | head -n 1)
+fifo_cmd bob "msg alice $t2"
+fifo_wait_count 10 alice '.event == "message" and .direction == "in"' 1
+got=$(fifo_ev alice 'select(.event == "message" and .direction == "in") | "\(.peer) \(.text)"' | head -n 1)
+fifo_wait_count 10 bob '.event == "message-status"' 1
+st=$(fifo_ev bob 'select(.event == "message-status") | .status' | head -n 1)
 if [ "$got" = "$(printf '%s' "$BOB $t2" | jq -R .)" ] && [ "$st" = '"delivered"' ]; then
 	ok "bob -> alice: arrives from $BOB, delivered"
 else
 	not_ok "bob -> alice: arrives from $BOB, delivered (got ${got:-nothing}; status ${st:-none})"
-	im_dump alice
+	fifo_dump alice
 fi
 
 # 6. 850 bytes of text: with the proxy's Route and the credentials the
 # request passes 1300 bytes, so it cannot go over UDP: TCP it is
 mid="mid-size $(head -c 841 /dev/zero | tr '\0' m)"
-im_cmd alice "msg bob $mid"
-im_wait_count 10 bob ".event == \"message\" and .text == \"$mid\"" 1
-im_wait_count 10 alice '.event == "message-status"' 2
+fifo_cmd alice "msg bob $mid"
+fifo_wait_count 10 bob ".event == \"message\" and .text == \"$mid\"" 1
+fifo_wait_count 10 alice '.event == "message-status"' 2
 tps=$(awk '/^[0-9:.]+ [A-Z]+ (send|recv) / { tp = $2; dir = $3; next }
 	index($0, "mid-size ") && dir == "send" { printf "%s ", tp; dir = "" }' "$T/alice.trace")
-st=$(im_ev alice 'select(.event == "message-status") | .status' | sed -n 2p)
+st=$(fifo_ev alice 'select(.event == "message-status") | .status' | sed -n 2p)
 case "$tps" in *UDP*|"") tcp=no ;; *) tcp=yes ;; esac
 if [ $tcp = yes ] && [ "$st" = '"delivered"' ] &&
-	[ "$(im_count bob ".event == \"message\" and .text == \"$mid\"")" = 1 ]; then
+	[ "$(fifo_count bob ".event == \"message\" and .text == \"$mid\"")" = 1 ]; then
 	ok "an 850-byte text that makes a request over 1300 bytes goes over TCP and arrives"
 else
 	not_ok "an 850-byte text goes over TCP and arrives (sent over: ${tps:-nothing}; status $st)"
@@ -113,11 +113,11 @@ fi
 # 7-9. N messages given at once
 for i in $(seq 1 $N); do printf 'msg bob seq %03d of %d ✓\n' "$i" $N; done >"$T/burst.txt"
 t0=$(date +%s%N)
-im_cmd alice "$(cat "$T/burst.txt")"
-im_wait_count 90 bob '.event == "message" and .direction == "in" and (.text | startswith("seq "))' $N
-im_wait_count 10 alice '.event == "message-status" and .status == "delivered"' $((N + 2))
+fifo_cmd alice "$(cat "$T/burst.txt")"
+fifo_wait_count 90 bob '.event == "message" and .direction == "in" and (.text | startswith("seq "))' $N
+fifo_wait_count 10 alice '.event == "message-status" and .status == "delivered"' $((N + 2))
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-seqs=$(im_ev bob 'select(.event == "message" and .direction == "in" and (.text | startswith("seq "))) | .text' |
+seqs=$(fifo_ev bob 'select(.event == "message" and .direction == "in" and (.text | startswith("seq "))) | .text' |
 	sed -n 's/^"seq \([0-9]*\) of .*/\1/p' | tr '\n' ' ')
 want=$(seq -f '%03g' 1 $N | tr '\n' ' ')
 if [ "$seqs" = "$want" ]; then
@@ -125,10 +125,10 @@ if [ "$seqs" = "$want" ]; then
 else
 	not_ok "$N messages at once: all arrive, in order, each once"
 	diag "got: $(printf '%s' "$seqs" | cut -c1-300)"
-	im_dump bob
+	fifo_dump bob
 fi
-nd=$(im_count alice '.event == "message-status" and .status == "delivered"')
-nf=$(im_count alice '.event == "message-status" and .status != "delivered"')
+nd=$(fifo_count alice '.event == "message-status" and .status == "delivered"')
+nf=$(fifo_count alice '.event == "message-status" and .status != "delivered"')
 if [ "$nd" = $((N + 2)) ] && [ "$nf" = 0 ]; then
 	ok "alice: all $((N + 2)) messages to bob reported delivered, none failed"
 else
@@ -147,9 +147,9 @@ fi
 
 # 10-12. carol is offline: msilo stores, and delivers when she registers
 t3='while you were away ✉ (stored by msilo)'
-im_cmd alice "msg carol $t3"
-im_wait_count 10 alice ".event == \"message-status\" and .peer == \"$CAROL\"" 1
-st=$(im_ev alice "select(.event == \"message-status\" and .peer == \"$CAROL\") | \"\(.status) \(.code)\"")
+fifo_cmd alice "msg carol $t3"
+fifo_wait_count 10 alice ".event == \"message-status\" and .peer == \"$CAROL\"" 1
+st=$(fifo_ev alice "select(.event == \"message-status\" and .peer == \"$CAROL\") | \"\(.status) \(.code)\"")
 if [ "$st" = '"stored 202"' ]; then
 	ok "a message to carol, not registered: status stored (202)"
 else
@@ -157,14 +157,14 @@ else
 	kam_log | grep -i 'msilo\|carol' | tail -n 10 | sed 's/^/#   /'
 fi
 im_start carol 60 -f "$T/carol.conf"
-im_wait_count 10 carol '.event == "registered"' 1
-im_wait_count 15 carol '.event == "message" and .direction == "in"' 1
-got=$(im_ev carol 'select(.event == "message" and .direction == "in") | "\(.peer) \(.text)"')
+fifo_wait_count 10 carol '.event == "registered"' 1
+fifo_wait_count 15 carol '.event == "message" and .direction == "in"' 1
+got=$(fifo_ev carol 'select(.event == "message" and .direction == "in") | "\(.peer) \(.text)"')
 if [ "$got" = "$(printf '%s' "$ALICE $t3" | jq -R .)" ]; then
 	ok "carol registers: the stored message arrives from $ALICE, once"
 else
 	not_ok "carol registers: the stored message arrives from $ALICE (got ${got:-nothing})"
-	im_dump carol
+	fifo_dump carol
 	kam_log | tail -n 20 | sed 's/^/#   /'
 fi
 fc=$(ls "$(im_chats carol)"/alice@sipterm.test-*.chat 2>/dev/null)
@@ -178,7 +178,7 @@ fi
 
 # 13. the unread count and "chat NAME" through the account's domain
 mark=$(wc -l <"$T/bob.out")
-im_cmd bob 'chat' 'chat alice' 'chat' 'wait 0.2'
+fifo_cmd bob 'chat' 'chat alice' 'chat' 'wait 0.2'
 _listed() { [ "$(tail -n +"$((mark + 1))" "$T/bob.out" | grep -c "$ALICE")" -ge 2 ]; }
 wait_for 5 _listed
 out=$(tail -n +"$((mark + 1))" "$T/bob.out" | grep -v '^{')
@@ -193,9 +193,9 @@ else
 fi
 
 # 14. everyone ends cleanly
-im_quit alice; ra=$?
-im_quit bob; rb=$?
-im_quit carol; rc=$?
+fifo_quit alice; ra=$?
+fifo_quit bob; rb=$?
+fifo_quit carol; rc=$?
 if [ $ra = 0 ] && [ $rb = 0 ] && [ $rc = 0 ]; then
 	ok "alice, bob and carol quit with status 0"
 else

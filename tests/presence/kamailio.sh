@@ -32,7 +32,7 @@
 . "$top_srcdir/tests/interop/kamailio.sh"
 . "$top_srcdir/tests/presence/pres.sh"
 
-pres_need
+fifo_need
 kam_need
 need_cmd awk
 T=$TEST_TMP
@@ -97,14 +97,14 @@ latencies=""
 seen() {
 	_who=$1 _bud=$2 _basic=$3 _act=$4 _note=$5 _set=$6 _cmd=$7
 	_f=$(pfilter "$_bud" "$_basic" "$_act" "$_note")
-	_n0=$(pres_count "$_who" "$_f")
-	pres_cmd "$_set" "$_cmd"
+	_n0=$(fifo_count "$_who" "$_f")
+	fifo_cmd "$_set" "$_cmd"
 	if _ms=$(pres_latency 2 "$_who" "$_f" $((_n0 + 1))); then
 		ok "'$_cmd' on $_set: $_who sees $_bud $_basic/${_act:-no activity}/${_note:-no note} in $_ms ms"
 		latencies="$latencies $_ms"
 	else
 		not_ok "'$_cmd' on $_set: $_who sees $_bud $_basic/${_act:-no activity}/${_note:-no note} within 2 s (last: $(pres_last "$_who" "$_bud"))"
-		pres_dump "$_who"
+		fifo_dump "$_who"
 		kam_log | tail -n 10 | sed 's/^/#   /'
 	fi
 }
@@ -112,23 +112,23 @@ seen() {
 # 2. register
 pres_start alice "$(free_port)" 60 -f "$T/alice.conf"
 pres_start bob "$(free_port)" 60 -f "$T/bob.conf"
-pres_wait_count 10 alice '.event == "registered"' 1
-pres_wait_count 10 bob '.event == "registered"' 1
-if [ "$(pres_count alice '.event == "registered"')" = 1 ] &&
-	[ "$(pres_count bob '.event == "registered"')" = 1 ] &&
+fifo_wait_count 10 alice '.event == "registered"' 1
+fifo_wait_count 10 bob '.event == "registered"' 1
+if [ "$(fifo_count alice '.event == "registered"')" = 1 ] &&
+	[ "$(fifo_count bob '.event == "registered"')" = 1 ] &&
 	grep -q '^Authorization: Digest' "$T/alice.trace"; then
 	ok "alice and bob registered with digest auth"
 else
 	not_ok "alice and bob registered with digest auth"
-	pres_dump alice
-	pres_dump bob
+	fifo_dump alice
+	fifo_dump bob
 	kam_log | tail -n 20 | sed 's/^/#   /'
 fi
 
 # 3-4. each watches the other through the server ([buddy] sections)
 check "alice sees bob open (his first PUBLISH, NOTIFYed by Kamailio)" \
-	pres_wait_count 5 alice "$(pfilter bob open '' '')" 1
-check "bob sees alice open" pres_wait_count 5 bob "$(pfilter alice open '' '')" 1
+	fifo_wait_count 5 alice "$(pfilter bob open '' '')" 1
+check "bob sees alice open" fifo_wait_count 5 bob "$(pfilter alice open '' '')" 1
 # 5
 la=$(pres_buddies alice | grep '^bob ')
 if [ "$la" = "bob $BOB open (active)" ] && grep -q '^Proxy-Authorization: Digest' "$T/alice.trace"; then
@@ -148,7 +148,7 @@ seen alice bob open busy "on a call" bob "status busy on a call"
 
 # 12-15. a buddy that does not exist
 mark=$(wc -l <"$T/alice.trace")
-pres_cmd alice "buddy add $NOBODY nobody"
+fifo_cmd alice "buddy add $NOBODY nobody"
 nb() { pres_buddies alice | grep "^nobody "; }
 _nb_done() { case $(nb) in *"(terminated: "*) return 0 ;; esac; return 1; }
 if wait_for 3 _nb_done; then
@@ -235,7 +235,7 @@ esac
 
 # 22-23. alice quits: bob must not keep showing her online
 t0=$(_pres_ms)
-pres_quit alice
+fifo_quit alice
 rc=$?
 check "alice quits with status 0 (was $rc)" [ "$rc" = 0 ]
 _gone() { case $(pres_last bob alice) in open*) return 1 ;; esac; return 0; }
@@ -247,7 +247,7 @@ else
 fi
 
 # 24-25
-pres_quit bob
+fifo_quit bob
 rc=$?
 check "bob quits with status 0 (was $rc)" [ "$rc" = 0 ]
 diag "status-change latencies through Kamailio (ms):$latencies"

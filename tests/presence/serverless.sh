@@ -21,7 +21,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/presence/pres.sh"
 
-pres_need
+fifo_need
 need_cmd perl perl
 T=$TEST_TMP
 
@@ -45,14 +45,14 @@ pfilter() { # BUDDY BASIC ACTIVITY NOTE
 seen() {
 	_who=$1 _bud=$2 _basic=$3 _act=$4 _note=$5 _set=$6 _cmd=$7
 	_f=$(pfilter "$_bud" "$_basic" "$_act" "$_note")
-	_n0=$(pres_count "$_who" "$_f")
-	pres_cmd "$_set" "$_cmd"
+	_n0=$(fifo_count "$_who" "$_f")
+	fifo_cmd "$_set" "$_cmd"
 	if _ms=$(pres_latency 2 "$_who" "$_f" $((_n0 + 1))); then
 		ok "'$_cmd' on $_set: $_who sees $_bud $_basic/${_act:-no activity}/${_note:-no note} in $_ms ms"
 		latencies="$latencies $_ms"
 	else
 		not_ok "'$_cmd' on $_set: $_who sees $_bud $_basic/${_act:-no activity}/${_note:-no note} within 2 s (last: $(pres_last "$_who" "$_bud"))"
-		pres_dump "$_who"
+		fifo_dump "$_who"
 	fi
 }
 latencies=""
@@ -67,10 +67,10 @@ else
 fi
 
 # 2-3. each watches the other: the first NOTIFY says open
-pres_cmd a "buddy add $B bob"
-pres_cmd b "buddy add $A alice"
-check "A watches B: bob is open" pres_wait_count 3 a "$(pfilter bob open '' '')" 1
-check "B watches A: alice is open" pres_wait_count 3 b "$(pfilter alice open '' '')" 1
+fifo_cmd a "buddy add $B bob"
+fifo_cmd b "buddy add $A alice"
+check "A watches B: bob is open" fifo_wait_count 3 a "$(pfilter bob open '' '')" 1
+check "B watches A: alice is open" fifo_wait_count 3 b "$(pfilter alice open '' '')" 1
 
 # 4-11. status changes both ways
 # commands are split like shell words: a note with an apostrophe is quoted
@@ -107,41 +107,41 @@ esac
 
 # 15-18. a call: on-the-phone on both sides, then back to what it was
 seen a bob open away "in the garden" b "status away in the garden"
-pres_cmd a "call $B"
-if pres_wait_count 5 a '.event == "call-answered"' 1; then
+fifo_cmd a "call $B"
+if fifo_wait_count 5 a '.event == "call-answered"' 1; then
 	check "during the call A sees bob on-the-phone (his note kept)" \
-		pres_wait_count 2 a "$(pfilter bob open on-the-phone "in the garden")" 1
+		fifo_wait_count 2 a "$(pfilter bob open on-the-phone "in the garden")" 1
 	check "and B sees alice (the caller) on-the-phone" \
-		pres_wait_count 2 b "$(pfilter alice open on-the-phone '')" 1
+		fifo_wait_count 2 b "$(pfilter alice open on-the-phone '')" 1
 else
 	not_ok "during the call A sees bob on-the-phone (B did not answer)"
 	not_ok "and B sees alice (the caller) on-the-phone (B did not answer)"
-	pres_dump a
+	fifo_dump a
 fi
 f=$(pfilter bob open away "in the garden")
-n0=$(pres_count a "$f")
-pres_cmd a hangup
-if pres_wait_count 2 a "$f" $((n0 + 1)); then
+n0=$(fifo_count a "$f")
+fifo_cmd a hangup
+if fifo_wait_count 2 a "$f" $((n0 + 1)); then
 	ok "after the hangup A sees bob away again"
 else
 	not_ok "after the hangup A sees bob away again (last: $(pres_last a bob))"
-	pres_dump a
+	fifo_dump a
 fi
 
 # 19-22. A quits: B's view of alice
-pres_wait_count 2 b '.event == "call-ended"' 1
+fifo_wait_count 2 b '.event == "call-ended"' 1
 mark=$(wc -l <"$T/b.trace")
 f='.event == "presence" and .buddy == "alice" and (.basic == "unknown" or .basic == "closed")'
-n0=$(pres_count b "$f")
+n0=$(fifo_count b "$f")
 t0=$(_pres_ms)
-pres_quit a
+fifo_quit a
 rc=$?
 check "A quits with status 0 (was $rc)" [ "$rc" = 0 ]
 if pres_latency 2 b "$f" $((n0 + 1)) >/dev/null && [ "$(pres_last b alice | cut -d'|' -f1)" != open ]; then
 	ok "B sees alice $(pres_last b alice | cut -d'|' -f1) within $(( $(_pres_ms) - t0 )) ms of the quit command"
 else
 	not_ok "B sees alice unknown or closed within 2 s of A's quit (last: $(pres_last b alice))"
-	pres_dump b
+	fifo_dump b
 fi
 sleep 3
 lb=$(pres_buddies b | grep '^alice ')
@@ -170,22 +170,22 @@ if ms=$(pres_latency 2 a2 "$(pfilter bob open away "in the garden")" 1); then
 	ok "and gets his presence again (away, in the garden) ($ms ms after the listing)"
 else
 	not_ok "and gets his presence again (away, in the garden) within 2 s (last: $(pres_last a2 bob))"
-	pres_dump a2
+	fifo_dump a2
 fi
 
 # 26-30. B quits while a watcher of his (C) has vanished
 if pres_start c "$pc" 60; then
-	pres_cmd c "buddy add $B bob"
-	check "C watches B too" pres_wait_count 3 c "$(pfilter bob open away 'in the garden')" 1
-	cpid=$(pgrep -P "$(pres_pid c)" -x sipterm)
+	fifo_cmd c "buddy add $B bob"
+	check "C watches B too" fifo_wait_count 3 c "$(pfilter bob open away 'in the garden')" 1
+	cpid=$(pgrep -P "$(fifo_pid c)" -x sipterm)
 	kill -9 "$cpid" 2>/dev/null
-	wait "$(pres_pid c)" 2>/dev/null
+	wait "$(fifo_pid c)" 2>/dev/null
 else
 	not_ok "C watches B too (C does not start)"
 fi
 check "C is gone (killed)" sh -c "! kill -0 ${cpid:-0} 2>/dev/null"
 t0=$(_pres_ms)
-pres_quit b
+fifo_quit b
 rc=$?
 diag "B took $(( $(_pres_ms) - t0 )) ms to quit (its NOTIFY to C is never answered)"
 if [ "$rc" = 0 ]; then
@@ -208,7 +208,7 @@ case $la in
 esac
 
 # 31-32
-pres_quit a2
+fifo_quit a2
 rc=$?
 check "A quits with status 0 again (was $rc)" [ "$rc" = 0 ]
 

@@ -21,7 +21,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/presence/pres.sh"
 
-pres_need
+fifo_need
 need_cmd tmux tmux
 need_cmd perl perl
 
@@ -90,7 +90,7 @@ fi
 # step N DESC COMMAND REGEX...: bob runs COMMAND, the pane shows REGEX
 step() {
 	_d=$1 _c=$2; shift 2
-	pres_cmd b "$_c"
+	fifo_cmd b "$_c"
 	if wait_pane 2 "$@"; then
 		ok "$_d"
 	else
@@ -123,7 +123,7 @@ check "msg b + Tab completes the buddy's name: msg bob" wait_for 2 _prompt_is '^
 T send-keys -t tui C-u
 
 # 10-13. a message from bob: the unread count, then F7 shows it
-pres_cmd b "msg sip:tui@127.0.0.1:$pa hello from bob"
+fifo_cmd b "msg sip:tui@127.0.0.1:$pa hello from bob"
 if wait_for 5 _main_has '│ bob \(1\) │'; then
 	ok "a message from bob: his tab shows 'bob (1)'"
 else
@@ -144,25 +144,25 @@ check "and the notice of his message gives way to the key hints" _hints_back
 # 14-17. typing in the window: is-composing active, then idle
 T send-keys -t tui 'abc'
 check "typing in the window tells bob: composing active" \
-	pres_wait_count 5 b '.event == "composing" and .state == "active"' 1
+	fifo_wait_count 5 b '.event == "composing" and .state == "active"' 1
 T send-keys -t tui C-u
 check "emptying the line tells him: composing idle" \
-	pres_wait_count 5 b '.event == "composing" and .state == "idle"' 1
+	fifo_wait_count 5 b '.event == "composing" and .state == "idle"' 1
 T send-keys -t tui 'x'
-pres_wait_count 5 b '.event == "composing" and .state == "active"' 2
+fifo_wait_count 5 b '.event == "composing" and .state == "active"' 2
 t0=$(date +%s)
-if pres_wait_count 25 b '.event == "composing" and .state == "idle"' 2; then
+if fifo_wait_count 25 b '.event == "composing" and .state == "idle"' 2; then
 	dt=$(( $(date +%s) - t0 ))
 	check "after about 15 s without a key, idle too (${dt}s)" [ "$dt" -ge 12 -a "$dt" -le 20 ]
 else
 	not_ok "after about 15 s without a key, idle too"
-	pres_dump b
+	fifo_dump b
 fi
 check "the line typed is still there" _prompt_is '^sipterm> x$'
 T send-keys -t tui C-u
 
 # 18-20. a reply: [sending] while bob does not answer, then delivered
-bsip=$(pgrep -P "$(pres_pid b)" | head -n 1)
+bsip=$(pgrep -P "$(fifo_pid b)" | head -n 1)
 at_exit "kill -CONT $bsip 2>/dev/null"
 kill -STOP "$bsip"
 T send-keys -t tui 'reply from tui' Enter
@@ -180,11 +180,11 @@ else
 	not_ok "once bob answers, the marker goes: delivered"
 	show_main
 fi
-check "bob got the reply" pres_wait_count 5 b \
+check "bob got the reply" fifo_wait_count 5 b \
 	'.event == "message" and .direction == "in" and .text == "reply from tui"' 1
 
 # 21. bob quits: unknown
-pres_quit b
+fifo_quit b
 if wait_pane 3 '^│ ? bob$'; then
 	ok "bob quit: ? bob (unknown)"
 else
