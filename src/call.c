@@ -60,6 +60,9 @@ struct call {
 	bool canceling;
 	/* re-INVITE */
 	struct sip_request *reinv;
+	struct sip_request *upd;   /* our session refresh by UPDATE */
+	bool peer_update;          /* the peer's Allow has UPDATE (RFC 3311) */
+	bool reoffer_acked;        /* our offer went in a 2xx: answer in the ACK */
 	bool local_hold, remote_hold;
 	bool muted;                /* the microphone is off (call_mute) */
 	bool want_hold;
@@ -140,6 +143,7 @@ static void call_destroy(struct call *c)
 	tmr_cancel(&c->t_tone);
 	sip_request_abandon(c->inv);
 	sip_request_abandon(c->reinv);
+	sip_request_abandon(c->upd);
 	sip_request_abandon(c->info);
 	if (c->st) {
 		sip_strans_set_handlers(c->st, NULL, NULL, NULL);
@@ -589,6 +593,7 @@ static void established(struct call *c)
 }
 
 static void session_timer(void *arg);
+static int send_update(struct call *c);
 
 /* RFC 4028: who refreshes, and when. */
 /* RFC 4028 8.1: a session interval under our Min-SE gets 422 with it. */
@@ -612,6 +617,30 @@ static bool session_too_brief(struct sip_strans *st, const struct sip_msg *req)
 	return true;
 }
 
+/* RFC 4028 7.4: a request in the dialog keeps the session timer going
+ * with its interval and who refreshes, seen from us as the UAC. */
+static void print_se_req(const struct call *c, struct buf *b)
+{
+	if (!c->se)
+		return;
+	buf_printf(b, "Session-Expires: %u;refresher=%s\r\nMin-SE: %u\r\n", c->se,
+		   c->se_refresher ? "uac" : "uas", c->min_se > MIN_SE ? c->min_se : MIN_SE);
+}
+
+/* RFC 4028 9: a 2xx that keeps the timer says so; when the UAC is to
+ * refresh, it requires the extension. */
+static void print_se_2xx(const struct call *c, struct buf *b)
+{
+	if (!c->se)
+		return;
+	buf_printf(b, "Session-Expires: %u;refresher=%s\r\n", c->se, c->se_refresher ? "uas" : "uac");
+	if (!c->se_refresher)
+		buf_puts(b, "Require: timer\r\n");
+}
+
+/* From a request we answer (we_are_uac false) or a 2xx to ours.  Without
+ * a refresher parameter the UAC refreshes, unless as UAS we see that it
+ * does not support the extension (RFC 4028 9): then we do. */
 static void setup_session_timer(struct call *c, const struct sip_msg *m, bool we_are_uac)
 {
 	const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_SESSION_EXPIRES);
@@ -631,7 +660,7 @@ static void setup_session_timer(struct call *c, const struct sip_msg *m, bool we
 	if (pl_u32(&val, &se) || se < MIN_SE)
 		return;
 	c->se = se;
-	c->se_refresher = we_are_uac; /* default: the UAC refreshes */
+	c->se_refresher = we_are_uac || !sip_msg_hdr_has_token(m, SIP_H_SUPPORTED, "timer");
 	{
 		struct pl params = h->val;
 		params.p += val.l;
@@ -652,8 +681,9 @@ static void session_timer(void *arg)
 	if (c->state != CALL_ESTABLISHED)
 		return;
 	if (c->se_refresher) {
-		/* refresh with a re-INVITE carrying the same media */
-		if (!c->reinv)
+		/* an UPDATE without a body when the peer takes it, else a
+		 * re-INVITE carrying the same media (RFC 4028 7.4) */
+		if (!c->reinv && !c->upd && !(c->peer_update && send_update(c) == 0))
 			send_reinvite(c);
 		tmr_start(&c->t_session, (uint64_t)c->se * 500, session_timer, c);
 		return;
@@ -748,6 +778,7 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 			}
 			c->answer_done = true;
 		}
+		c->peer_update = sip_msg_hdr_has_token(resp, SIP_H_ALLOW, "UPDATE");
 		setup_session_timer(c, resp, true);
 		established(c);
 		return;
@@ -987,6 +1018,7 @@ static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 		return true;
 	}
 	sip_strans_set_handlers(st, on_cancel, ack_timeout, c);
+	c->peer_update = sip_msg_hdr_has_token(req, SIP_H_ALLOW, "UPDATE");
 	if (!req->body.l) {
 		c->delayed_offer = true;
 	} else {
@@ -1057,10 +1089,7 @@ int call_answer(struct call *c)
 	}
 	print_contact(c, &hdrs, c->tp, &c->laddr);
 	buf_printf(&hdrs, "Allow: %s\r\nSupported: %s\r\n", ua_allow(), ua_supported());
-	if (c->se) {
-		buf_printf(&hdrs, "Session-Expires: %u;refresher=%s\r\nRequire: timer\r\n", c->se,
-			   c->se_refresher ? "uas" : "uac");
-	}
+	print_se_2xx(c, &hdrs);
 	err = sip_reply(c->st, 200, NULL, buf_cstr(&hdrs), "application/sdp",
 			&(struct pl){ sdp.p, sdp.len });
 	buf_free(&sdp);
@@ -1103,41 +1132,46 @@ static void hold_events(struct call *c, bool was_remote_hold)
 	}
 }
 
-/* A re-INVITE or UPDATE from the peer: answer its offer. */
+/* A re-INVITE or UPDATE from the peer.  An offer gets our answer; a
+ * re-INVITE without one gets our offer in the 2xx, answered in the ACK
+ * (RFC 3261 14.2); an UPDATE without one only refreshes the session
+ * timer or the target, and its 2xx carries no SDP (RFC 3311 5.2). */
 static void on_reoffer(struct call *c, struct sip_strans *st, const struct sip_msg *req)
 {
 	struct buf sdp, hdrs;
-	bool was = c->remote_hold;
-	int err;
+	bool was = c->remote_hold, sdp_in_2xx = req->body.l || req->mid == SIP_M_INVITE;
+	enum media_dir dir = c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV;
+	int err = 0;
 
-	if (c->reinv && req->mid == SIP_M_INVITE) {
-		/* glare: our re-INVITE is pending (RFC 3261 14.2) */
+	if (c->reinv && (req->mid == SIP_M_INVITE || req->body.l)) {
+		/* glare: our offer is pending (RFC 3261 14.2, RFC 3311 5.2) */
 		sip_replyf(st, 491, NULL, "Retry-After: 2\r\n");
 		return;
 	}
 	sip_dialog_update_target(c->dlg, req);
+	if (sip_msg_hdr(req, SIP_H_ALLOW))
+		c->peer_update = sip_msg_hdr_has_token(req, SIP_H_ALLOW, "UPDATE");
 	buf_init(&sdp, SIP_MAX_MSG_SIZE);
 	buf_init(&hdrs, 4096);
 	if (req->body.l)
-		err = media_answer(c->media, &sdp, &req->body, &c->laddr,
-				   c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV);
-	else
-		err = media_offer(c->media, &sdp, &c->laddr,
-				  c->local_hold ? MEDIA_SENDONLY : MEDIA_SENDRECV);
+		err = media_answer(c->media, &sdp, &req->body, &c->laddr, dir);
+	else if (sdp_in_2xx)
+		err = media_offer(c->media, &sdp, &c->laddr, dir);
 	if (err) {
 		sip_reply(st, 488, NULL, NULL, NULL, NULL);
-	} else {
-		print_contact(c, &hdrs, c->tp, &c->laddr);
-		if (c->se)
-			buf_printf(&hdrs, "Session-Expires: %u;refresher=%s\r\n", c->se,
-				   c->se_refresher ? "uas" : "uac");
-		sip_reply(st, 200, NULL, buf_cstr(&hdrs), "application/sdp",
-			  &(struct pl){ sdp.p, sdp.len });
-		if (req->body.l)
-			hold_events(c, was);
-		if (c->se)
-			setup_session_timer(c, req, false);
+		buf_free(&sdp);
+		buf_free(&hdrs);
+		return;
 	}
+	if (c->se)
+		setup_session_timer(c, req, false);
+	print_contact(c, &hdrs, c->tp, &c->laddr);
+	print_se_2xx(c, &hdrs);
+	sip_reply(st, 200, NULL, buf_cstr(&hdrs), sdp_in_2xx ? "application/sdp" : NULL,
+		  sdp_in_2xx ? &(struct pl){ sdp.p, sdp.len } : NULL);
+	c->reoffer_acked = !req->body.l && sdp_in_2xx;
+	if (req->body.l)
+		hold_events(c, was);
 	buf_free(&sdp);
 	buf_free(&hdrs);
 }
@@ -1221,6 +1255,14 @@ static bool on_dialog(struct ua *ua, struct sip_strans *st, const struct sip_msg
 				c->st = NULL;
 			}
 			established(c);
+		} else if (c->reoffer_acked && c->state == CALL_ESTABLISHED) {
+			bool was = c->remote_hold;
+			c->reoffer_acked = false;
+			if (!req->body.l || media_process_answer(c->media, &req->body))
+				log_w("call %u: no usable SDP answer in the ACK; media unchanged",
+				      c->id);
+			else
+				hold_events(c, was);
 		}
 		return true;
 	}
@@ -1346,15 +1388,65 @@ static void on_reinvite_resp(int err, const struct sip_msg *resp, void *arg)
 	log_w("call %u: re-INVITE refused: %u", c->id, resp->scode);
 }
 
-static int send_reinvite(struct call *c)
+/* A re-INVITE (with our offer) or UPDATE (without one) of the established
+ * call, carrying the session timer; one of each kind at a time. */
+static int send_session_req(struct call *c, struct sip_request **rp, const char *method,
+			    bool offer, sip_resp_h *h)
 {
+	struct buf se;
 	int err;
 
-	if (!c->dlg || c->state != CALL_ESTABLISHED || c->reinv)
+	if (!c->dlg || c->state != CALL_ESTABLISHED || *rp)
 		return EBUSY;
-	err = dlg_send(c, &c->reinv, "INVITE", ++c->dlg->lseq, NULL, NULL, NULL, true,
-		       on_reinvite_resp);
+	buf_init(&se, 256);
+	print_se_req(c, &se);
+	err = dlg_send(c, rp, method, ++c->dlg->lseq, buf_cstr(&se), NULL, NULL, offer, h);
+	buf_free(&se);
 	return err;
+}
+
+static int send_reinvite(struct call *c)
+{
+	return send_session_req(c, &c->reinv, "INVITE", true, on_reinvite_resp);
+}
+
+static void on_update_resp(int err, const struct sip_msg *resp, void *arg)
+{
+	struct call *c = arg;
+
+	if (resp && resp->scode < 200)
+		return;
+	c->upd = NULL;
+	if (c->state == CALL_ENDED)
+		return;
+	if (err || resp->scode == 481 || resp->scode == 408) {
+		/* RFC 4028 10: the refresh failed, the session is over */
+		log_w("call %u: session refresh failed: %s", c->id,
+		      err ? strerror(err) : "the peer lost the call");
+		send_bye(c, "session refresh failed");
+		call_end(c, err ? 408 : resp->scode, "session refresh failed", "error");
+		return;
+	}
+	if (resp->scode < 300) {
+		sip_dialog_update_target(c->dlg, resp);
+		setup_session_timer(c, resp, true);
+		return;
+	}
+	if ((resp->scode == 401 || resp->scode == 407) && c->acc &&
+	    sip_auth_challenge(c->acc->auth, resp, false) == 0 && c->auth_rounds++ < MAX_AUTH_ROUNDS) {
+		send_update(c);
+		return;
+	}
+	/* 405, 501, 491...: refresh by re-INVITE instead, from now on */
+	log_i("call %u: UPDATE refused (%u); refreshing by re-INVITE", c->id, resp->scode);
+	c->peer_update = false;
+	send_reinvite(c);
+}
+
+/* A session refresh without an offer (RFC 3311, RFC 4028 7.4). */
+static int send_update(struct call *c)
+{
+	return send_session_req(c, &c->upd, "UPDATE", false, on_update_resp);
 }
 
 int call_hold(struct call *c, bool hold)

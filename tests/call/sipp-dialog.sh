@@ -10,7 +10,13 @@
 #  - session timers (RFC 4028): a 422 with a Min-SE above the interval
 #    asked for is retried with it; an INVITE asking for less than 90 s
 #    gets 422 with Min-SE: 90; as the non-refresher, a session that is
-#    never refreshed ends with a BYE at 90 - 30 = 60 s;
+#    never refreshed ends with a BYE at 90 - 30 = 60 s; as the refresher,
+#    sipterm refreshes half-way, by UPDATE without a body when the peer
+#    allows UPDATE, else by re-INVITE, with Session-Expires and Min-SE
+#    (7.4); as UAS, the 200 to a body-less UPDATE carries the timer and
+#    Require: timer but no SDP (RFC 3311 5.2);
+#  - a re-INVITE without an offer: the offer in sipterm's 200, the answer
+#    in the ACK (RFC 3261 14.2);
 #  - RTP inactivity ([media] rtp_timeout = 2): a silent peer's call ends
 #    with a BYE, but not a call on hold, held by either side.
 #
@@ -39,7 +45,7 @@ need_cmd timeout coreutils
 
 SCEN=$top_srcdir/tests/call/sipp
 
-tap_plan 23
+tap_plan 27
 
 if [ ! -x "$SIPTERM" ]; then
 	echo "Bail out! $SIPTERM not built"
@@ -100,6 +106,24 @@ timer_r=1
 if st_start timer 90 -A0; then
 	sipp_call_bg timer dlg-uac-timer "127.0.0.1:$ST_PORT" 80 && timer_r=0
 fi
+
+# sipterm as the refresher (the 200 says refresher=uac), two calls of 50 s
+# in the background too: to a peer that allows UPDATE, and to one that
+# does not.  Each sipterm runs in a subshell; its events tell the outcome.
+rf_pids=""
+for rf in rfupd rfinv; do
+	case $rf in
+	rfupd) allow="INVITE, ACK, BYE, CANCEL, UPDATE" ;;
+	rfinv) allow="INVITE, ACK, BYE, CANCEL" ;;
+	esac
+	st_conf $rf '[media]' 'rtp_timeout = 0'
+	p=$(free_port)
+	if SIPP_SECS=75 sipp_bg $rf dlg-uas-refresh "$p" -key allow "$allow"; then
+		(ST_CALL_SECS=70 st_call $rf "call sip:sipp@127.0.0.1:$p" "wait call-answered 10" \
+			"wait 50" hangup "wait call-ended 5" quit) &
+		rf_pids="$rf_pids $!"
+	fi
+done
 
 # ==================================================================
 # --- 1-3: the 200 never ACKed (RFC 3261 13.3.1.4), T1 = 50 ms
@@ -306,7 +330,48 @@ result "sipterm (not the refresher) sent the BYE 60 s into the unrefreshed sessi
 	st_diag timer
 
 # ==================================================================
-# --- 21-23: nothing left behind, no sanitizer report, clean exits
+# --- 21-24: sipterm refreshes the session it is the refresher of
+# ==================================================================
+for _p in $rf_pids; do wait "$_p"; done
+for rf in rfupd rfinv; do
+	r=1
+	sipp_wait $rf && r=0
+	case $rf in
+	rfupd) m=UPDATE other=INVITE what="by UPDATE without a body (the peer allows UPDATE)" ;;
+	rfinv) m=INVITE other=UPDATE what="by re-INVITE with its SDP (the peer does not allow UPDATE)" ;;
+	esac
+	# the call's INVITE is the first one sent; a refresh INVITE the second
+	n=1
+	[ $m = INVITE ] && n=2
+	el=$(secs "$(trace_ms $rf recv '^SIP/2.0 200 ')" "$(trace_ms $rf send "^$m " $n)")
+	diag "$rf: the refresh came ${el:-?} s after the 200 (90 / 2 = 45 s)"
+	n=1
+	[ $other = INVITE ] && n=2
+	[ -z "$(trace_ms $rf send "^$other " $n)" ] || r=1
+	between "$el" 44 47 || r=1
+	ev $rf '"event":"call-ended","call":1,"status":200,"reason":"BYE","by":"local"' || r=1
+	result "sipterm, the refresher, refreshed 45 s in $what, Session-Expires: 90;refresher=uac" \
+		$r sipp_diag $rf st_diag $rf
+done
+
+# sipterm as UAS of a session SIPp refreshes: the 200 to a body-less
+# UPDATE has no SDP; a body-less re-INVITE gets an offer, answered in the ACK
+if st_start refresh 30 -A0; then
+	sipp_run refresh dlg-uac-refresh "127.0.0.1:$ST_PORT"
+	r=$?
+	sleep 0.3
+	st_stop refresh
+else
+	r=1
+fi
+result "SIPp refreshes by UPDATE: 200 with Session-Expires and Require: timer, no SDP; re-INVITE without SDP: offer in the 200" \
+	$r sipp_diag refresh st_diag refresh
+r=1
+ev refresh '"event":"call-held","call":1,"by":"remote"' && r=0
+result "sipterm took the answer in SIPp's ACK (a=sendonly): call-held by remote" $r st_diag refresh
+
+# ==================================================================
+# --- 25-27: nothing left behind, no sanitizer report, clean exits
 sleep 0.2
 left=$(pgrep -f -- "$TEST_TMP" 2>/dev/null | tr '\n' ' ')
 if [ -z "$left" ]; then

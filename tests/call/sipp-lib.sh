@@ -12,7 +12,8 @@
 #   st_stop NAME               SIGTERM (KILL after 5 s); ST_RC is its exit
 #                              status, a non-zero one is noted in st_bad
 #   st_call NAME COMMAND...    sipterm running the commands (-e each) in the
-#                              foreground, bounded to 25 s; ST_RC
+#                              foreground, bounded to ST_CALL_SECS (25) s;
+#                              ST_RC
 #   ST_RECORD=1                st_start records into the folder NAME.rec,
 #                              st_call into NAME.rec/call.wav
 #   ev NAME REGEX              an event line (JSON) of NAME matches
@@ -119,7 +120,7 @@ st_call() {
 	shift
 	_st_args "$_n" call
 	for _c in "$@"; do _args+=(-e "$_c"); done
-	(st_home "$_n" && exec timeout -k 2 25 "$SIPTERM" "${_args[@]}") \
+	(st_home "$_n" && exec timeout -k 2 "${ST_CALL_SECS:-25}" "$SIPTERM" "${_args[@]}") \
 		</dev/null >"$TEST_TMP/$_n.ev" 2>"$TEST_TMP/$_n.err"
 	ST_RC=$?
 }

@@ -10,7 +10,7 @@
 #                              the same in the background
 #   sipp_bg NAME SCEN PORT [OPTIONS...]
 #                              a UAS on 127.0.0.1:PORT in the background
-#                              (25 s at most), once it listens
+#                              (SIPP_SECS, 25 s at most), once it listens
 #   sipp_wait NAME             the exit status of a background SIPp
 #   sipp_serve NAME SCEN [OPTIONS...]
 #                              a server on a free port (SIPP_PORT), taking
@@ -42,7 +42,7 @@ sipp_call_bg() {
 sipp_bg() {
 	_sn=$1 _ss=$2 _sp=$3
 	shift 3
-	_sipp bg 25 "$_sn" "$_ss" "" -p "$_sp" "$@" || return 1
+	_sipp bg "${SIPP_SECS:-25}" "$_sn" "$_ss" "" -p "$_sp" "$@" || return 1
 	wait_for 5 _listening "$_sp"
 }
 
