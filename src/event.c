@@ -148,7 +148,7 @@ bool ev_get_int(const struct ev *e, const char *key, long long *out)
 
 /* JSON string: UTF-8 passed through, controls and quotes escaped, and
  * bytes that are not valid UTF-8 replaced so the line stays valid JSON. */
-static void json_string(struct buf *b, const char *s)
+void ev_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -197,15 +197,15 @@ static void json_string(struct buf *b, const char *s)
 int ev_json(const struct ev *e, struct buf *b)
 {
 	buf_puts(b, "{\"event\":");
-	json_string(b, e->name);
+	ev_json_string(b, e->name);
 	for (unsigned i = 0; i < e->n; i++) {
 		const struct ev_field *f = &e->f[i];
 		buf_putc(b, ',');
-		json_string(b, f->key);
+		ev_json_string(b, f->key);
 		buf_putc(b, ':');
 		switch (f->type) {
 		case EV_STR:
-			json_string(b, f->s);
+			ev_json_string(b, f->s);
 			break;
 		case EV_INT:
 			buf_printf(b, "%lld", f->i);

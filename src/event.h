@@ -51,6 +51,8 @@ struct ev *ev_dup(const struct ev *e);
 const char *ev_get(const struct ev *e, const char *key);
 bool ev_get_int(const struct ev *e, const char *key, long long *out);
 int ev_json(const struct ev *e, struct buf *b);
+/* s as a JSON string, quoted; bytes that are not UTF-8 become U+FFFD */
+void ev_json_string(struct buf *b, const char *s);
 int ev_text(const struct ev *e, struct buf *b);
 
 int ev_sink_add(ev_sink_h *h, void *arg);

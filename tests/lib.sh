@@ -93,6 +93,14 @@ wait_for() {
 	return 1
 }
 
+# st_output [FILE]: the command output in sipterm's standard output (FILE,
+# else standard input): the text of its {"output":...} lines (--events
+# json) and the plain lines; JSON events left out.  Needs jq.
+st_output() {
+	jq -rR 'if startswith("{\"output\":") then (fromjson? | .output)
+		elif startswith("{") then empty else . end' ${1:+"$1"} 2>/dev/null
+}
+
 # done_testing: exit status follows the failures.
 done_testing() {
 	[ $tap_failed -eq 0 ]

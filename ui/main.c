@@ -49,7 +49,7 @@ static void usage(FILE *f)
 		"                         (repeatable; port 0 picks a free port;\n"
 		"                         default 5060 or the next free port)\n"
 		"      --headless         no terminal UI: log to stderr, events to stdout\n"
-		"      --events text|json how events are printed (json: one object a line)\n"
+		"      --events text|json how events are printed (json: all stdout is JSON)\n"
 		"  -e, --exec COMMAND     run COMMAND after start (repeatable, in order)\n"
 		"      --script FILE      run the commands in FILE after start\n"
 		"      --ctrl PATH        take commands on a UNIX socket at PATH (mode 0600)\n"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "event.h"
 #include "fsutil.h"
 #include "loop.h"
 #include "ui/app.h"
@@ -52,6 +53,17 @@ static void out(struct cmd_ctx *ctx, bool ok, const char *line)
 		char buf[4400];
 		snprintf(buf, sizeof(buf), "%s%s%s", ok ? "" : s->where, ok ? "" : ": ", line);
 		tui_console(ok ? TUI_LINE_OUT : TUI_LINE_ERR, buf);
+	} else if (ok && app.json && line[0] != '[') {
+		/* standard output stays one JSON value a line; a command's own
+		 * JSON (help --json, an array) goes out as it is */
+		struct buf b;
+		buf_init(&b, 0);
+		buf_puts(&b, "{\"output\":");
+		ev_json_string(&b, line);
+		buf_putc(&b, '}');
+		printf("%s\n", buf_cstr(&b));
+		fflush(stdout);
+		buf_free(&b);
 	} else if (ok) {
 		printf("%s\n", line);
 		fflush(stdout);

@@ -31,6 +31,7 @@
 
 call_need
 need_cmd soxi sox
+need_cmd jq jq
 T=$TEST_TMP
 MIN_CORR=0.9
 
@@ -41,7 +42,7 @@ gen_speech "$T/speech.wav" "The quick brown fox jumps over the lazy dog."
 SPEECH=$(soxi -D "$T/speech.wav")
 
 # out NAME: NAME's command output (stdout without the JSON events)
-out() { grep -v '^{' "$TEST_TMP/$1.out" 2>/dev/null; }
+out() { st_output "$TEST_TMP/$1.out"; }
 # rms FILE START SECS: the RMS amplitude (0-1) of a stretch of a WAV
 rms() { sox "$1" -n trim "$2" "$3" stat 2>&1 | awk '/^RMS +amplitude/ { print $3 }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && a + 0 < b + 0) }'; }
@@ -451,8 +452,8 @@ fi
 if [ -n "$kam_ok" ]; then
 	expect_exit "Kamailio: -e 'call bob' first, no 'wait registered': the call goes through" kalice 0
 	# the order on stdout: waiting, registered, calling, answered
-	order=$(grep -n -e '^call: waiting for account alice to register' -e '"event":"registered"' \
-		-e '^call 1: calling sip:bob@sipterm.test' -e '"event":"call-answered"' "$T/kalice.out" |
+	order=$(grep -n -e '^{"output":"call: waiting for account alice to register' -e '"event":"registered"' \
+		-e '^{"output":"call 1: calling sip:bob@sipterm.test' -e '"event":"call-answered"' "$T/kalice.out" |
 		cut -d: -f1 | tr '\n' ' ')
 	set -- $order
 	if [ $# = 4 ] && [ "$1" -lt "$2" ] && [ "$2" -lt "$3" ] && [ "$3" -lt "$4" ]; then

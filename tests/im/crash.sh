@@ -126,7 +126,7 @@ fifo_cmd r "chat $S" 'wait 0.2'
 fifo_cmd s "chat $R" 'wait 0.2'
 _shown() { [ "$(grep -c ' received ' "$T/r.out")" -ge $((reported + 1)) ]; }
 wait_for 5 _shown
-grep -v '^{' "$T/r.out" | sed -n 's/^[0-9-]* [0-9:]* in  received  //p' | sort >"$T/r.shown"
+st_output "$T/r.out" | sed -n 's/^[0-9-]* [0-9:]* in  received  //p' | sort >"$T/r.shown"
 cut -f2- "$T/r.reported" | sort >"$T/r.texts"
 missing=$(comm -23 "$T/r.texts" "$T/r.shown" | wc -l)
 if [ "$missing" = 0 ] && grep -qx 'after the torn line' "$T/r.shown" && ! grep -q TORN "$T/r.shown"; then
@@ -136,8 +136,8 @@ else
 fi
 _sshown() { [ "$(grep -c ' out ' "$T/s.out")" -ge "$(wc -l <"$T/s.reported")" ]; }
 wait_for 5 _sshown
-nu=$(grep -c '^[0-9-]* [0-9:]* out unknown ' "$T/s.out")
-ns=$(grep -c '^[0-9-]* [0-9:]* out sending ' "$T/s.out")
+nu=$(st_output "$T/s.out" | grep -c '^[0-9-]* [0-9:]* out unknown ')
+ns=$(st_output "$T/s.out" | grep -c '^[0-9-]* [0-9:]* out sending ')
 if [ "$nu" -ge 1 ] && [ "$ns" = 0 ]; then
 	ok "the restarted sender shows $nu messages with an unknown outcome, none 'sending'"
 else

@@ -249,7 +249,7 @@ mark=$(wc -l <"$T/a.out")
 fifo_cmd a "chat $B" "history sipterm@127.0.0.1:$pb" "chat" "wait 0.2"
 _chat_done() { [ "$(tail -n +"$((mark + 1))" "$T/a.out" | grep -c ' out delivered  *Hello from A')" -ge 2 ]; }
 wait_for 5 _chat_done
-out=$(tail -n +"$((mark + 1))" "$T/a.out" | grep -v '^{')
+out=$(tail -n +"$((mark + 1))" "$T/a.out" | st_output)
 n1=$(printf '%s\n' "$out" | grep -c "^[0-9-]* [0-9:]* out delivered  *Hello from A — ünïcödé")
 n2=$(printf '%s\n' "$out" | grep -c "^[0-9-]* [0-9:]* in  received  *reply"$'\t'"with a tab")
 if [ "$n1" = 2 ] && [ "$n2" = 2 ]; then

@@ -53,14 +53,14 @@ pres_latency() {
 
 # pres_buddies NAME: the lines "buddies" prints (not events), waiting
 # at most 2 s for them
-_pres_text_lines() { grep -v -c '^{"event":' "$TEST_TMP/$1.out" 2>/dev/null; }
+_pres_text_lines() { grep -c '^{"output":' "$TEST_TMP/$1.out" 2>/dev/null; }
 _pres_more_text() { [ "$(_pres_text_lines "$1")" -gt "$2" ]; }
 pres_buddies() {
 	_b0=$(_pres_text_lines "$1")
 	fifo_cmd "$1" buddies 2>/dev/null
 	wait_for 2 _pres_more_text "$1" "$_b0" || return 1
 	sleep 0.2
-	grep -v '^{"event":' "$TEST_TMP/$1.out" | tail -n +$((_b0 + 1))
+	grep '^{"output":' "$TEST_TMP/$1.out" | tail -n +$((_b0 + 1)) | st_output
 }
 
 pres_count_sip() {
