@@ -364,6 +364,7 @@ struct rtp_sock_counters {
 	uint64_t rtcp_tx, rtcp_rx;
 	uint64_t rx_wrong_src;          /* dropped: not the latched source */
 	uint64_t rx_malformed;          /* dropped: parse or transform failure */
+	uint64_t rx_other;              /* STUN or DTLS (RFC 7983), not used yet */
 	uint64_t rx_bad_seq;            /* dropped by A.1 (large jump) */
 	uint64_t tx_errors;             /* sendto failed (EAGAIN etc.) */
 	unsigned relatches;             /* times the latched source changed */

@@ -805,6 +805,14 @@ static void read_sock(struct rtp_sock *rs, int fd, bool rtcp)
 			continue;
 		}
 		now = tmr_now();
+		/* RFC 7983: a first byte of 0-3 is STUN (a peer's keep-alive
+		 * or ICE check), 20-63 DTLS: not media, and not malformed
+		 * either; they are counted apart (ICE and DTLS-SRTP will take
+		 * them from here) */
+		if (r > 0 && (rs->buf[0] <= 3 || (rs->buf[0] >= 20 && rs->buf[0] <= 63))) {
+			rs->cnt.rx_other++;
+			continue;
+		}
 		if (rtcp || (rs->cfg.rtcp_mux && rtp_is_rtcp(rs->buf, (size_t)r)))
 			handle_rtcp(rs, (size_t)r, &from, now);
 		else

@@ -1605,9 +1605,17 @@ static void test_sock_latch_inconsistent(void **state)
 		assert_int_equal(rtp_build(raw, sizeof(raw), &n, &h, raw + 12, 160), 0);
 		assert_int_equal(sendto(fd, raw, n, 0, &to->u.sa, to->len), (ssize_t)n);
 	}
-	/* and garbage */
+	/* and garbage; a STUN binding request (a peer's keep-alive) and a
+	 * DTLS record are told apart by their first byte (RFC 7983) */
 	assert_int_equal(sendto(fd, "\x40garbage", 9, 0, &rtp_sock_local(b.rs)->u.sa,
 				rtp_sock_local(b.rs)->len), 9);
+	{
+		static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42 };
+		static const uint8_t dtls[13] = { 22, 0xfe, 0xfd };
+		const struct sa *to = rtp_sock_local(b.rs);
+		assert_int_equal(sendto(fd, stun, sizeof(stun), 0, &to->u.sa, to->len), 20);
+		assert_int_equal(sendto(fd, dtls, sizeof(dtls), 0, &to->u.sa, to->len), 13);
+	}
 	pump();
 	assert_int_equal(b.rx, 3);
 	assert_true(sa_eq(rtp_sock_peer(b.rs), rtp_sock_local(a.rs)));
@@ -1616,6 +1624,7 @@ static void test_sock_latch_inconsistent(void **state)
 		rtp_sock_counters(b.rs, &cnt);
 		assert_int_equal(cnt.rx_wrong_src, 40);
 		assert_int_equal(cnt.rx_malformed, 1);
+		assert_int_equal(cnt.rx_other, 2);
 	}
 	close(fd);
 
