@@ -181,7 +181,7 @@ mark=$(wc -l <"$T/bob.out")
 fifo_cmd bob 'chat' 'chat alice' 'chat' 'wait 0.2'
 _listed() { [ "$(tail -n +"$((mark + 1))" "$T/bob.out" | grep -c "$ALICE")" -ge 2 ]; }
 wait_for 5 _listed
-out=$(tail -n +"$((mark + 1))" "$T/bob.out" | grep -v '^{')
+out=$(tail -n +"$((mark + 1))" "$T/bob.out" | st_output)
 if printf '%s\n' "$out" | sed -n 1p | grep -q "$ALICE ($((N + 2)) unread)\$" &&
 	[ "$(printf '%s\n' "$out" | grep -c ' in  received  seq ')" = $N ] &&
 	printf '%s\n' "$out" | tail -n 1 | grep -q "$ALICE\$"; then
