@@ -34,6 +34,7 @@
 #define MAX_AUTH_ROUNDS 3
 #define MIN_SE 90          /* RFC 4028: the shortest session interval */
 #define MAX_REDIRECTS 3
+#define MAX_TARGETS 8      /* Contacts of a 3xx kept to try */
 #define CANCEL_GUARD_MS 32000
 #define WAITING_EVERY_MS 10000 /* the call waiting tone again */
 #define BUSY_TONE_MS 3000      /* how long a busy callee is heard */
@@ -50,6 +51,8 @@ struct call {
 	char ltag[16];
 	uint32_t cseq;
 	unsigned auth_rounds, redirects;
+	char *targets[MAX_TARGETS]; /* a 3xx's Contacts still to try, best q first */
+	unsigned ntargets;
 	struct sip_request *inv;   /* our INVITE in progress */
 	struct sip_strans *st;     /* their INVITE, until answered or ended */
 	struct sip_dialog *dlg;
@@ -94,6 +97,8 @@ static struct {
 static void call_end(struct call *c, uint16_t status, const char *reason, const char *by);
 static void zombie_timeout(void *arg);
 static int send_invite(struct call *c);
+static void redirect_targets(struct call *c, const struct sip_msg *resp);
+static bool next_target(struct call *c, const char *why);
 static int send_reinvite(struct call *c);
 
 void call_policy_default(struct call_policy *p)
@@ -154,6 +159,8 @@ static void call_destroy(struct call *c)
 	list_unlink(&c->le);
 	free(c->peer);
 	free(c->target);
+	for (unsigned i = 0; i < c->ntargets; i++)
+		free(c->targets[i]);
 	free(c);
 }
 
@@ -793,18 +800,14 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 		call_end(c, resp->scode, "authentication failed", "remote");
 		return;
 	}
-	if (resp->scode >= 300 && resp->scode < 400 && g.pol.follow_redirects && resp->contact &&
-	    c->redirects++ < MAX_REDIRECTS && !c->canceling) {
-		char *to = pl_strdup(&resp->contact->auri);
-		log_i("call %u: redirected to %s", c->id, to);
-		free(c->target);
-		c->target = to;
-		c->cseq++;
-		sip_dialog_free(c->dlg);
-		c->dlg = NULL;
-		if (send_invite(c) == 0)
+	if (resp->scode >= 300 && resp->scode < 400 && g.pol.follow_redirects && !c->canceling) {
+		redirect_targets(c, resp);
+		if (next_target(c, "redirected"))
 			return;
 	}
+	/* a target of a redirect failed: the next one (6xx: nobody will) */
+	if (resp->scode >= 400 && resp->scode < 600 && !c->canceling && next_target(c, "failed"))
+		return;
 	if (resp->scode == 422) {
 		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_MIN_SE);
 		uint32_t min;
@@ -817,6 +820,65 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 		}
 	}
 	call_end(c, resp->scode, reason, c->canceling && resp->scode == 487 ? "local" : "remote");
+}
+
+/* A Contact's q as 0..1000 (RFC 3261 20.10; none: 1000). */
+static unsigned contact_q(const struct sip_addr *a)
+{
+	struct pl v;
+	char tmp[16];
+	double q;
+
+	if (sip_param_find(&a->params, "q", &v))
+		return 1000;
+	pl_strcpy(&v, tmp, sizeof(tmp));
+	q = strtod(tmp, NULL);
+	return q >= 0 && q <= 1 ? (unsigned)(q * 1000 + 0.5) : 0;
+}
+
+/* A 3xx's SIP Contacts become the targets to try, highest q first, in
+ * the order given among equals (RFC 3261 8.1.3.4, 16.6 step 1). */
+static void redirect_targets(struct call *c, const struct sip_msg *resp)
+{
+	const struct sip_addr *list[MAX_TARGETS];
+	unsigned q[MAX_TARGETS], n = 0;
+
+	for (const struct sip_addr *a = resp->contact; a && n < MAX_TARGETS; a = a->next) {
+		unsigned i, aq = contact_q(a);
+		if (a->uri.scheme != SIP_SCHEME_SIP && a->uri.scheme != SIP_SCHEME_SIPS)
+			continue;
+		for (i = n; i > 0 && q[i - 1] < aq; i--) {
+			list[i] = list[i - 1];
+			q[i] = q[i - 1];
+		}
+		list[i] = a;
+		q[i] = aq;
+		n++;
+	}
+	for (unsigned i = 0; i < c->ntargets; i++)
+		free(c->targets[i]);
+	c->ntargets = 0;
+	for (unsigned i = 0; i < n; i++)
+		c->targets[c->ntargets++] = pl_strdup(&list[i]->auri);
+}
+
+/* INVITE the next target of a redirect, as a new attempt. */
+static bool next_target(struct call *c, const char *why)
+{
+	char *to;
+
+	if (!c->ntargets || c->redirects++ >= MAX_REDIRECTS + MAX_TARGETS)
+		return false;
+	to = c->targets[0];
+	memmove(c->targets, c->targets + 1, --c->ntargets * sizeof(c->targets[0]));
+	log_i("call %u: %s; trying %s", c->id, why, to);
+	free(c->target);
+	c->target = to;
+	c->cseq++;
+	c->answer_done = false;
+	sip_dialog_free(c->dlg);
+	c->dlg = NULL;
+	return send_invite(c) == 0;
 }
 
 static int send_invite(struct call *c)
@@ -1026,9 +1088,11 @@ static bool on_invite(struct ua *ua, struct account *acc, struct sip_strans *st,
 		struct buf probe;
 		buf_init(&probe, SIP_MAX_MSG_SIZE);
 		if (media_answer(c->media, &probe, &req->body, &c->laddr, MEDIA_SENDRECV)) {
+			const char *why;
+			unsigned code = media_answer_warning(c->media, &why);
 			buf_free(&probe);
-			sip_replyf(st, 488, NULL, "Warning: 304 sipterm \"no common audio codec\"\r\n");
-			call_end(c, 488, "no common codec", "local");
+			sip_replyf(st, 488, NULL, "Warning: %u sipterm \"%s\"\r\n", code, why);
+			call_end(c, 488, why, "local");
 			return true;
 		}
 		buf_free(&probe);

@@ -296,7 +296,7 @@ static void answer(struct echo_call *c, struct sip_strans *st, const struct sip_
 	buf_init(&hdrs, 1024);
 	print_contact(&hdrs, c->tp);
 	if (media_sdp(c, req, &sdp) || sdp.err) {
-		sip_replyf(st, 488, NULL, "Warning: 304 echo \"no common audio codec\"\r\n");
+		sip_replyf(st, 488, NULL, "Warning: 305 echo \"no common audio codec\"\r\n");
 	} else {
 		sip_reply(st, 200, NULL, buf_cstr(&hdrs), "application/sdp",
 			  &(struct pl){ sdp.p, sdp.len });

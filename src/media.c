@@ -45,6 +45,8 @@
 
 struct media {
 	const struct media_cfg *cfg;
+	unsigned warn_code;        /* why the last offer could not be answered */
+	const char *warn_text;
 	struct media_handlers h;
 	char *peer;
 	struct rtp_sock *rtp;
@@ -839,14 +841,24 @@ int media_answer(struct media *m, struct buf *b, const struct pl *offer, const s
 	if (err) {
 		log_i("bad SDP offer: %s", reason);
 		free(s);
+		m->warn_code = 399;
+		m->warn_text = "malformed session description";
 		return EPROTO;
 	}
 	local_desc(m, &l, laddr, dir);
 	err = sdp_answer(b, &n, s, &l);
+	if (err == EPROTO)
+		m->warn_code = sdp_answer_warning(s, &l, &m->warn_text);
 	free(s);
 	if (err)
 		return err;
 	return apply(m, &n);
+}
+
+unsigned media_answer_warning(const struct media *m, const char **text)
+{
+	*text = m->warn_text ? m->warn_text : "no common audio codec";
+	return m->warn_code ? m->warn_code : 305;
 }
 
 int media_process_answer(struct media *m, const struct pl *answer)

@@ -78,6 +78,8 @@ int media_offer(struct media *m, struct buf *b, const struct sa *laddr, enum med
 int media_answer(struct media *m, struct buf *b, const struct pl *offer, const struct sa *laddr,
 		 enum media_dir dir);
 int media_process_answer(struct media *m, const struct pl *answer);
+/* After media_answer() failed: the Warning code (RFC 3261 20.43) and text. */
+unsigned media_answer_warning(const struct media *m, const char **text);
 int media_start(struct media *m);
 void media_stop(struct media *m);
 void media_ringback(struct media *m, bool on);

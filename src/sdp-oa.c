@@ -311,6 +311,40 @@ int sdp_offer(struct buf *b, const struct sdp_local *l)
 	return finish(b, start);
 }
 
+/* Why sdp_answer() took no stream: the Warning code (RFC 3261 20.43) for
+ * the 488, and its text.  The nearest miss wins: an audio stream we could
+ * reach but share no codec with, then one of another address family,
+ * then one of a profile we do not speak (RTP/SAVP before SRTP exists). */
+unsigned sdp_answer_warning(const struct sdp_session *offer, const struct sdp_local *l,
+			    const char **text)
+{
+	bool af_miss = false, proto_miss = false;
+
+	for (unsigned i = 0; i < offer->nmedia; i++) {
+		const struct sdp_media *m = &offer->media[i];
+		if (m->type != SDP_MEDIA_AUDIO || !m->port)
+			continue;
+		if (!proto_usable(m->proto)) {
+			proto_miss = true;
+		} else if (sdp_media_conn(offer, m)->af != sa_af(&l->addr)) {
+			af_miss = true;
+		} else {
+			*text = "no common audio codec";
+			return 305;
+		}
+	}
+	if (af_miss) {
+		*text = "no address of that family";
+		return 301;
+	}
+	if (proto_miss) {
+		*text = "transport profile not supported";
+		return 302;
+	}
+	*text = "no audio stream";
+	return 304;
+}
+
 /* Answer an offer: EPROTO (488) when no audio stream is usable, and then
  * nothing is printed and *n is untouched. */
 int sdp_answer(struct buf *b, struct sdp_neg *n, const struct sdp_session *offer,

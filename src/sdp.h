@@ -210,6 +210,8 @@ struct sdp_neg {
 int sdp_offer(struct buf *b, const struct sdp_local *l);
 int sdp_answer(struct buf *b, struct sdp_neg *n, const struct sdp_session *offer,
 	       const struct sdp_local *l);
+unsigned sdp_answer_warning(const struct sdp_session *offer, const struct sdp_local *l,
+			    const char **text);
 int sdp_process_answer(struct sdp_neg *n, const struct sdp_session *answer,
 		       const struct sdp_local *offered);
 int sdp_audio_af(const struct sdp_session *s);

@@ -48,7 +48,7 @@ struct ua {
 /* What we do (Allow) and which extensions we understand (Supported). */
 static const char allow[] =
 	"INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, MESSAGE, SUBSCRIBE, NOTIFY";
-static const char supported[] = "outbound, replaces, timer";
+static const char supported[] = "outbound, timer";
 /* Bodies we read, by method (415 lists them in Accept). */
 static const char accept_all[] =
 	"application/sdp, text/plain, application/pidf+xml, application/dtmf-relay, "
@@ -253,6 +253,19 @@ static struct account *match_account(struct ua *ua, const struct sip_msg *m)
 	return first;
 }
 
+/* No Content-Encoding, or only "identity" ones. */
+static bool identity_encoding(const struct sip_msg *m)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(m, SIP_H_CONTENT_ENCODING); h;
+	     h = sip_msg_hdr_next(m, h)) {
+		struct pl it = h->val, tok;
+		while (sip_token_next(&it, &tok) == 0)
+			if (!pl_caseeq_str(&tok, "identity"))
+				return false;
+	}
+	return true;
+}
+
 static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_msg *m,
 		       const struct sip_rx *rx, void *arg)
 {
@@ -281,8 +294,7 @@ static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_ms
 		sip_reply(st, 400, why, NULL, NULL, NULL);
 		return true;
 	}
-	if (m->mid == SIP_M_REGISTER || m->mid == SIP_M_PUBLISH || m->mid == SIP_M_PRACK ||
-	    m->mid == SIP_M_REFER) {
+	if (m->mid == SIP_M_REGISTER || m->mid == SIP_M_PUBLISH || m->mid == SIP_M_REFER) {
 		sip_replyf(st, 405, NULL, "Allow: %s\r\n", allow);
 		return true;
 	}
@@ -305,6 +317,17 @@ static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_ms
 		sip_replyf(st, 415, NULL, "Accept: %s\r\n", accept_all);
 		return true;
 	}
+	if (m->body.l && !identity_encoding(m)) {
+		/* RFC 3261 8.2.3: no compression here */
+		sip_replyf(st, 415, NULL, "Accept-Encoding: identity\r\n");
+		return true;
+	}
+	if (m->mid == SIP_M_SUBSCRIBE && !m->contact) {
+		/* RFC 6665 4.1.1: where would the NOTIFYs go?  (An INVITE
+		 * without one is RFC 2543's and taken: RFC 4475 3.3.2.) */
+		sip_reply(st, 400, "Missing Contact header", NULL, NULL, NULL);
+		return true;
+	}
 	if (m->mid == SIP_M_INVITE && !accepts_sdp(m)) {
 		sip_replyf(st, 406, NULL, "Accept: application/sdp\r\n");
 		return true;
@@ -313,6 +336,12 @@ static bool on_request(struct sip *s, struct sip_strans *st, const struct sip_ms
 		for (unsigned i = 0; i < ua->ndlg; i++)
 			if (ua->dlg[i].h(ua, st, m, rx, ua->dlg[i].arg))
 				return true;
+		sip_reply(st, 481, NULL, NULL, NULL, NULL);
+		return true;
+	}
+	if (m->mid == SIP_M_BYE || m->mid == SIP_M_INFO || m->mid == SIP_M_UPDATE ||
+	    m->mid == SIP_M_PRACK) {
+		/* only ever inside a dialog, and this one names none */
 		sip_reply(st, 481, NULL, NULL, NULL, NULL);
 		return true;
 	}

@@ -79,6 +79,17 @@ int sip_reply_build(struct buf *b, struct sip *s, const struct sip_msg *req, con
 	buf_printf(b, "\r\nCSeq: %u ", req->cseq.num);
 	buf_putpl(b, &req->cseq.method);
 	buf_puts(b, "\r\n");
+	/* RFC 3261 12.1.1: a response that makes a dialog (early or
+	 * confirmed) carries the request's Record-Route values in order */
+	if (code > 100 && code < 300 &&
+	    (req->mid == SIP_M_INVITE || req->mid == SIP_M_SUBSCRIBE ||
+	     req->mid == SIP_M_NOTIFY || req->mid == SIP_M_REFER)) {
+		for (const struct sip_addr *r = req->rroute; r; r = r->next) {
+			buf_puts(b, "Record-Route: ");
+			buf_putpl(b, &r->val);
+			buf_puts(b, "\r\n");
+		}
+	}
 	if (hdrs)
 		buf_puts(b, hdrs);
 	if (s && s->user_agent)

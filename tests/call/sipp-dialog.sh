@@ -372,25 +372,6 @@ result "sipterm took the answer in SIPp's ACK (a=sendonly): call-held by remote"
 
 # ==================================================================
 # --- 25-27: nothing left behind, no sanitizer report, clean exits
-sleep 0.2
-left=$(pgrep -f -- "$TEST_TMP" 2>/dev/null | tr '\n' ' ')
-if [ -z "$left" ]; then
-	ok "no sipterm or SIPp left running"
-else
-	not_ok "no sipterm or SIPp left running"
-	# shellcheck disable=SC2086
-	ps -o pid,args -p $left | awk '{ print "#   " $0 }'
-fi
-r=0
-for f in "$TEST_TMP"/*.err; do
-	if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$f"; then
-		diag "sanitizer report in $f"
-		r=1
-	fi
-done
-result "no sanitizer reports in any sipterm log" $r
-r=0
-[ -z "$st_bad" ] || { diag "exit statuses: $st_bad"; r=1; }
-result "every answering sipterm exited 0 on SIGTERM" $r
+st_epilogue
 
 done_testing

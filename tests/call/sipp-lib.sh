@@ -19,6 +19,9 @@
 #   ev NAME REGEX              an event line (JSON) of NAME matches
 #   ev_order NAME RE1 RE2      the first RE1 event comes before an RE2 one
 #   st_diag NAME               NAME's events, log and SIP trace as diag
+#   st_epilogue                three TAP lines: nothing of the test left
+#                              running, no sanitizer report in a sipterm
+#                              log, every st_stop saw exit status 0
 #   trace_hdr NAME METHOD N HEADER
 #                              the value of HEADER in the Nth METHOD
 #                              request NAME sent (its --siptrace)
@@ -157,4 +160,27 @@ trace_hdr() {
 
 trace_branch() {
 	trace_hdr "$1" "$2" "${3:-1}" Via | sed -n 's/.*;branch=\([^;, ]*\).*/\1/p'
+}
+
+st_epilogue() {
+	sleep 0.2
+	_left=$(pgrep -f -- "$TEST_TMP" 2>/dev/null | tr '\n' ' ')
+	if [ -z "$_left" ]; then
+		ok "no sipterm or SIPp left running"
+	else
+		not_ok "no sipterm or SIPp left running"
+		# shellcheck disable=SC2086
+		ps -o pid,args -p $_left | awk '{ print "#   " $0 }'
+	fi
+	_r=0
+	for _f in "$TEST_TMP"/*.err; do
+		if grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer' "$_f"; then
+			diag "sanitizer report in $_f"
+			_r=1
+		fi
+	done
+	result "no sanitizer reports in any sipterm log" $_r
+	_r=0
+	[ -z "$st_bad" ] || { diag "exit statuses: $st_bad"; _r=1; }
+	result "every answering sipterm exited 0 on SIGTERM" $_r
 }

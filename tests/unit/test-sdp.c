@@ -1366,6 +1366,44 @@ static void test_answer_samples(void **state)
 	free(ans);
 }
 
+/* The Warning of a 488 names the nearest miss (RFC 3261 20.43). */
+static void test_answer_warning(void **state)
+{
+	static const struct {
+		const char *sdp;
+		bool v6;
+		unsigned code;
+	} cases[] = {
+		{ OHEAD "m=audio 5000 RTP/AVP 18\r\n", false, 305 },
+		{ OHEAD "m=audio 5000 RTP/SAVP 0\r\n", false, 302 },
+		{ OHEAD "m=audio 5000 RTP/AVP 0\r\n", true, 301 },
+		{ OHEAD "m=video 5000 RTP/AVP 31\r\n", false, 304 },
+		{ OHEAD "m=audio 0 RTP/AVP 0\r\n", false, 304 },
+		/* a codec miss on a reachable stream beats a profile miss */
+		{ OHEAD "m=audio 5000 RTP/SAVP 0\r\nm=audio 5002 RTP/AVP 18\r\n", false, 305 },
+	};
+	struct sdp_session *offer = new_session();
+	(void)state;
+
+	for (size_t i = 0; i < N_ELEM(cases); i++) {
+		struct sdp_local l = make_local(CS_UA, cases[i].v6, SDP_DIR_SENDRECV, false, 0, 0,
+						101);
+		struct sdp_neg n;
+		struct buf b;
+		const char *text = NULL;
+
+		parse_ok("warning", offer, cases[i].sdp, strlen(cases[i].sdp));
+		buf_init(&b, 0);
+		assert_int_equal(sdp_answer(&b, &n, offer, &l), EPROTO);
+		if (sdp_answer_warning(offer, &l, &text) != cases[i].code)
+			fail_msg("case %zu: warning %u (%s), expected %u", i,
+				 sdp_answer_warning(offer, &l, &text), text, cases[i].code);
+		assert_non_null(text);
+		buf_free(&b);
+	}
+	free(offer);
+}
+
 static void test_offer(void **state)
 {
 	struct sdp_local l = make_local(CS_OPUS, false, SDP_DIR_SENDRECV, true, 0, 0, 101);
@@ -1645,6 +1683,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_print_exact),
 		cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_answer_warning),
 		cmocka_unit_test(test_offer),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_answer_samples),
