@@ -81,6 +81,7 @@ struct call {
 	size_t info_n;
 	struct sip_request *info;  /* the INFO in flight */
 	uint64_t last_stats_ev;
+	uint64_t stats_sent, stats_received; /* in the last call-stats */
 	enum sip_tp tp;
 	struct sa laddr;
 };
@@ -264,15 +265,23 @@ static struct ev *call_ev(const char *name, const struct call *c)
 	return e;
 }
 
-static void emit_stats(struct call *c)
+/* call-stats; at the end only when it says something new (an RTCP BYE
+ * may just have reported the same figures) and media was negotiated. */
+static void emit_stats(struct call *c, bool final)
 {
 	struct media_stats s;
 	struct ev *e;
 
 	if (!c->media || !c->media_started)
 		return;
-	c->last_stats_ev = tmr_now();
 	media_get_stats(c->media, &s);
+	if (final && ((c->last_stats_ev && s.sent == c->stats_sent &&
+		       s.received == c->stats_received) ||
+		      (!s.codec[0] && !s.sent && !s.received)))
+		return;
+	c->last_stats_ev = tmr_now();
+	c->stats_sent = s.sent;
+	c->stats_received = s.received;
 	e = call_ev("call-stats", c);
 	ev_str(e, "codec", s.codec);
 	ev_int(e, "rate", s.rate);
@@ -316,7 +325,7 @@ static void media_stats_cb(void *arg)
 	struct call *c = arg;
 	/* an RTCP report came; tell scripts at most every 10 s */
 	if (c->state != CALL_ENDED && tmr_now() - c->last_stats_ev >= 10000)
-		emit_stats(c);
+		emit_stats(c, false);
 }
 
 /* RTP binds where SIP listens when that is one address (127.0.0.1 in
@@ -368,7 +377,7 @@ static void call_end(struct call *c, uint16_t status, const char *reason, const 
 
 	if (c->state == CALL_ENDED)
 		return;
-	emit_stats(c);
+	emit_stats(c, true);
 	c->state = CALL_ENDED;
 	e = call_ev("call-ended", c);
 	ev_int(e, "status", status);
