@@ -94,6 +94,29 @@ static int run_password_cmd(const char *cmd, char **out)
 	return 0;
 }
 
+/* What in a URI we cannot honour: sips: and transport=tls need TLS, which
+ * is not there yet (silently sending in the clear would be worse). */
+static int uri_usable(const struct conf *c, const struct conf_kv *kv, const struct sip_uri *u,
+		      char *err, size_t errsz)
+{
+	struct pl tp;
+	enum sip_tp t;
+
+	if (u->scheme == SIP_SCHEME_SIPS) {
+		conf_errf(c, kv->line, err, errsz,
+			  "%s = %s: sips: needs TLS, which sipterm does not have yet; write sip:",
+			  kv->key, kv->val);
+		return EINVAL;
+	}
+	if (sip_uri_param(u, "transport", &tp) == 0 &&
+	    (sip_tp_from_name(&tp, &t) || t == SIP_TP_TLS)) {
+		conf_errf(c, kv->line, err, errsz, "%s = %s: write transport=udp or transport=tcp",
+			  kv->key, kv->val);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static int uri_check(const struct conf *c, const struct conf_kv *kv, char *err, size_t errsz)
 {
 	struct sip_uri u;
@@ -104,7 +127,7 @@ static int uri_check(const struct conf *c, const struct conf_kv *kv, char *err, 
 			  kv->key, kv->val);
 		return EINVAL;
 	}
-	return 0;
+	return uri_usable(c, kv, &u, err, errsz);
 }
 
 int account_load(struct ua *ua, const struct conf *c, const struct conf_sect *s,
@@ -141,6 +164,8 @@ int account_load(struct ua *ua, const struct conf *c, const struct conf_sect *s,
 			  kv->val);
 		return EINVAL;
 	}
+	if ((rc = uri_usable(c, kv, &u, err, errsz)))
+		return rc;
 	a = xcalloc(1, sizeof(*a));
 	a->ua = ua;
 	a->name = xstrdup(s->arg);
@@ -226,6 +251,7 @@ int account_load(struct ua *ua, const struct conf *c, const struct conf_sect *s,
 				  "password_cmd of [account %s] %s: check the command", s->arg,
 				  rc == ETIMEDOUT ? "took longer than 10 s"
 						  : "failed or printed nothing");
+			rc = EINVAL; /* a configuration error: exit status 2 */
 			goto fail;
 		}
 	}

@@ -132,6 +132,8 @@ int conf_parse(struct conf **cp, const char *path, const char *text, size_t len,
 		goto out;
 	}
 	p = copy;
+	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+		p += 3; /* a UTF-8 byte order mark, as some editors write */
 	while (p < end) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		char *e = nl ? nl : end, *s;

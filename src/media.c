@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "audio/codec.h"
@@ -229,8 +230,13 @@ int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, 
 	else if (rc != ENOENT)
 		return rc;
 	if (cfg->port_max <= cfg->port_min + 1) {
-		snprintf(err, errsz, "%s: [media] rtp_port_max must be above rtp_port_min + 1",
-			 c->path);
+		kv = conf_kv_find(s, "rtp_port_max");
+		if (!kv)
+			kv = conf_kv_find(s, "rtp_port_min");
+		conf_errf(c, kv ? kv->line : s->line, err, errsz,
+			  "rtp_port_max = %u: make it at least rtp_port_min + 2 (%u): "
+			  "a call needs an RTP and an RTCP port", cfg->port_max,
+			  cfg->port_min + 2);
 		return EINVAL;
 	}
 	return opus_from_conf(c, s, err, errsz);
@@ -240,9 +246,26 @@ int media_cfg_from_conf(struct media_cfg *cfg, const struct conf *c, char *err, 
 static int parse_codecs(const char *list, struct sdp_codec *out, char names[][24], unsigned *n,
 			char *err, size_t errsz)
 {
-	char *copy = xstrdup(list), *save = NULL;
+	char *copy, *save = NULL;
 	uint8_t dyn = 96;
+	bool name = false;
 
+	/* "PCMU,,PCMA" or a comma at either end: a name is missing */
+	for (const char *p = list;; p++) {
+		if (*p == ',' || !*p) {
+			if (!name && (*p || p != list)) {
+				snprintf(err, errsz, "a codec name is missing between commas in '%s'",
+					 list);
+				return EINVAL;
+			}
+			if (!*p)
+				break;
+			name = false;
+		} else if (*p != ' ' && *p != '\t') {
+			name = true;
+		}
+	}
+	copy = xstrdup(list);
 	*n = 0;
 	for (char *t = strtok_r(copy, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
 		const struct codec *c = NULL;
@@ -286,6 +309,37 @@ static int parse_codecs(const char *list, struct sdp_codec *out, char names[][24
 	return 0;
 }
 
+/* --record names a folder (a file a call) or a file: either must be one
+ * we can write, or be made in a folder we can write, before any call. */
+static int record_path_check(const char *path, char *err, size_t errsz)
+{
+	char *dir = xstrdup(path), *slash;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(path, &st) == 0) {
+		if (access(path, W_OK)) {
+			snprintf(err, errsz, "--record %s: %s", path, strerror(errno));
+			rc = EINVAL;
+		}
+	} else {
+		slash = strrchr(dir, '/');
+		if (!slash)
+			strcpy(dir, ".");
+		else if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK)) {
+			snprintf(err, errsz, "--record %s: cannot write in %s: %s; make the folder "
+				 "first", path, dir, strerror(errno ? errno : ENOTDIR));
+			rc = EINVAL;
+		}
+	}
+	free(dir);
+	return rc;
+}
+
 int media_cfg_check(const struct media_cfg *cfg, char *err, size_t errsz)
 {
 	struct sdp_codec c[MAX_CODECS];
@@ -307,6 +361,8 @@ int media_cfg_check(const struct media_cfg *cfg, char *err, size_t errsz)
 		snprintf(err, errsz, "--play %s: %s", cfg->play, strerror(errno));
 		return EINVAL;
 	}
+	if (cfg->record && record_path_check(cfg->record, err, errsz))
+		return EINVAL;
 	return parse_codecs(cfg->codecs, c, names, &n, err, errsz);
 }
 

@@ -72,8 +72,34 @@ void ua_opts_default(struct ua_opts *o)
 
 static const char *const general_keys[] = {
 	"listen", "dns_server", "user_agent", "t1", "t2", "t4", "log_file", "log_level",
-	"siptrace_file", "answer_mode", NULL,
+	"siptrace_file", NULL,
 };
+
+int ua_parse_listen(struct sa *sa, const char *s)
+{
+	const char *c = strchr(s, ':');
+
+	if (c && strchr(c + 1, ':') && s[0] != '[')
+		return EINVAL;
+	return sa_parse_hostport(sa, s, 5060);
+}
+
+bool ua_dns_servers_ok(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL;
+	bool ok = *list != '\0';
+	struct sa sa;
+
+	for (char *t = strtok_r(copy, ", ", &save); t && ok; t = strtok_r(NULL, ", ", &save)) {
+		const char *c = strchr(t, ':');
+		if (c && strchr(c + 1, ':') && t[0] != '[')
+			ok = sa_set(&sa, t, 53) == 0; /* a bare IPv6 address */
+		else
+			ok = sa_parse_hostport(&sa, t, 53) == 0;
+	}
+	free(copy);
+	return ok;
+}
 
 /* [general]: values the command line did not already set. */
 int ua_opts_from_conf(struct ua_opts *o, const struct conf *c, char *err, size_t errsz)
@@ -92,10 +118,10 @@ int ua_opts_from_conf(struct ua_opts *o, const struct conf *c, char *err, size_t
 		o->sip.tp.nlisten = 0;
 		for (char *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
 			if (o->sip.tp.nlisten >= SIP_TP_MAX_LISTEN ||
-			    sa_parse_hostport(&o->sip.tp.listen[o->sip.tp.nlisten], t, 5060)) {
+			    ua_parse_listen(&o->sip.tp.listen[o->sip.tp.nlisten], t)) {
 				conf_errf(c, kv->line, err, errsz,
-					  "listen = %s: write HOST:PORT (at most %d, comma separated)",
-					  kv->val, SIP_TP_MAX_LISTEN);
+					  "listen = %s: write HOST:PORT, [IPv6]:PORT (at most %d, "
+					  "comma separated)", kv->val, SIP_TP_MAX_LISTEN);
 				free(list);
 				return EINVAL;
 			}
@@ -104,8 +130,14 @@ int ua_opts_from_conf(struct ua_opts *o, const struct conf *c, char *err, size_t
 		free(list);
 		o->sip.tp.next_free = false;
 	}
-	if ((kv = conf_kv_find(g, "dns_server")) && !o->dns_server)
+	if ((kv = conf_kv_find(g, "dns_server")) && !o->dns_server) {
+		if (!ua_dns_servers_ok(kv->val)) {
+			conf_errf(c, kv->line, err, errsz, "dns_server = %s: write IP[:PORT], e.g. "
+				  "127.0.0.1:53 or [::1]:53 (comma separated)", kv->val);
+			return EINVAL;
+		}
 		o->dns_server = kv->val;
+	}
 	if ((kv = conf_kv_find(g, "user_agent")))
 		o->sip.user_agent = kv->val;
 	if ((rc = conf_get_u32(c, g, "t1", 10, 10000, &o->sip.t1, err, errsz)) && rc != ENOENT)
@@ -386,18 +418,23 @@ static void on_stray(const struct sip_msg *resp, void *arg)
 /* ------------------------------------------------------------------ */
 
 static const char *const sections[] = { "general", "media", "audio", "account", "buddy",
-					"ui", NULL };
+					NULL };
 
 static int check_sections(const struct conf *c, char *err, size_t errsz)
 {
 	for (const struct conf_sect *s = c ? c->sects : NULL; s; s = s->next) {
-		bool ok = false;
+		bool ok = false, named = !strcmp(s->name, "account") || !strcmp(s->name, "buddy");
 		for (const char *const *k = sections; *k && !ok; k++)
 			ok = !strcmp(*k, s->name);
 		if (!ok) {
 			conf_errf(c, s->line, err, errsz,
 				  "unknown section [%s] (known: general, media, audio, account NAME, "
-				  "buddy NAME, ui)", s->name);
+				  "buddy NAME)", s->name);
+			return EINVAL;
+		}
+		if (!named && s->arg) {
+			conf_errf(c, s->line, err, errsz, "[%s %s]: [%s] takes no name; write [%s]",
+				  s->name, s->arg, s->name, s->name);
 			return EINVAL;
 		}
 	}
@@ -439,7 +476,14 @@ int ua_alloc(struct ua **up, const struct conf *c, const struct ua_opts *o, char
 	}
 	rc = sip_alloc(&ua->sip, &o->sip);
 	if (rc) {
-		snprintf(err, errsz, "cannot open the SIP sockets: %s", strerror(rc));
+		char a[SA_STRLEN] = "";
+		if (o->sip.tp.nlisten == 1)
+			sa_str(&o->sip.tp.listen[0], a, sizeof(a));
+		snprintf(err, errsz, "cannot listen for SIP%s%s: %s%s", *a ? " on " : "", a,
+			 strerror(rc),
+			 rc == EADDRINUSE ? " (another program has the port: choose another, "
+					    "or port 0 for any)"
+			 : rc == EADDRNOTAVAIL ? " (not an address of this machine)" : "");
 		goto fail;
 	}
 	sip_set_handlers(ua->sip, on_request, on_stray, ua);

@@ -60,6 +60,12 @@ typedef bool (ua_dlg_h)(struct ua *ua, struct sip_strans *st, const struct sip_m
 typedef void (ua_done_h)(void *arg);
 
 void ua_opts_default(struct ua_opts *o);
+/* A listening address HOST:PORT; an IPv6 one in brackets ([::1]:5070):
+ * "::1:5070" is an address too, but not what anyone meant. */
+int ua_parse_listen(struct sa *sa, const char *s);
+/* A --dns-server list: HOST[:PORT] or [IPv6]:PORT or a bare IPv6, comma
+ * separated; false when one is not an address. */
+bool ua_dns_servers_ok(const char *list);
 int ua_opts_from_conf(struct ua_opts *o, const struct conf *c, char *err, size_t errsz);
 int ua_alloc(struct ua **up, const struct conf *c, const struct ua_opts *o, char *err,
 	     size_t errsz);

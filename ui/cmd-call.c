@@ -412,7 +412,7 @@ int cmd_dtmf(struct cmd_ctx *ctx, int argc, char **argv)
 		info = true;
 		a++;
 	}
-	if (argc <= a)
+	if (argc <= a || argc > a + 2)
 		return cmd_error(ctx, EXIT_USAGE, "usage: dtmf [--info] DIGITS [ID]");
 	c = pick(ctx, argc, argv, a + 1, &rc);
 	if (!c)

@@ -20,6 +20,8 @@ int cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	if (argc > 1) {
 		char *e;
 		show = strtoul(argv[1], &e, 10);
+		if (argv[1][0] == '-' || argv[1][0] == '+')
+			return cmd_error(ctx, EXIT_USAGE, "usage: history [N] | history NAME");
 		if (*e || !*argv[1])
 			return cmd_chat(ctx, argc, argv); /* history NAME: the messages */
 		if (!show)
@@ -79,16 +81,19 @@ int cmd_switch(struct cmd_ctx *ctx, int argc, char **argv)
 int cmd_record(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	int rc = 0;
-	struct call *c = pick(ctx, argc > 3 ? argv[3] : NULL, &rc);
+	bool stop = !strcmp(argv[1], "stop");
+	struct call *c;
 
+	/* the words first: a wrong one is a usage error, call or no call */
+	if ((stop && argc > 3) || (!stop && (strcmp(argv[1], "start") || argc < 3)))
+		return cmd_error(ctx, EXIT_USAGE, "usage: record start FILE [ID] | record stop [ID]");
+	c = pick(ctx, stop ? (argc > 2 ? argv[2] : NULL) : (argc > 3 ? argv[3] : NULL), &rc);
 	if (!c)
 		return rc;
-	if (!strcmp(argv[1], "stop")) {
+	if (stop) {
 		call_record(c, NULL);
 		return 0;
 	}
-	if (strcmp(argv[1], "start") || argc < 3)
-		return cmd_error(ctx, EXIT_USAGE, "usage: record start FILE [ID] | record stop [ID]");
 	rc = call_record(c, argv[2]);
 	if (rc)
 		return cmd_error(ctx, EXIT_FAIL, "record: %s: %s", argv[2], strerror(rc));

@@ -318,12 +318,25 @@ int ctrl_open(const char *path, bool json, char *err, size_t errsz)
 			 sizeof(sun.sun_path) - 1);
 		return ENAMETOOLONG;
 	}
-	/* a stale socket from a crashed run is replaced; any other file is not */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strcpy(sun.sun_path, path);
+	/* a stale socket from a crashed run is replaced; a live one (another
+	 * sipterm answers on it) or any other file is not */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(err, errsz, "--ctrl %s: exists and is not a socket", path);
 			return EEXIST;
 		}
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			close(fd);
+			snprintf(err, errsz, "--ctrl %s: another sipterm listens there; "
+				 "stop it or choose another path", path);
+			return EADDRINUSE;
+		}
+		if (fd >= 0)
+			close(fd);
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -331,9 +344,6 @@ int ctrl_open(const char *path, bool json, char *err, size_t errsz)
 		snprintf(err, errsz, "--ctrl %s: %s", path, strerror(errno));
 		return errno;
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	strcpy(sun.sun_path, path);
 	old = umask(0177); /* the socket is created 0600 */
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 8) < 0) {
 		int e = errno;

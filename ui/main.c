@@ -157,6 +157,41 @@ static void on_signal(int sig, void *arg)
 	app_quit(0);
 }
 
+/* [general] log_level, log_file and siptrace_file: what the command line
+ * did not already set. */
+static int log_from_conf(const struct conf *c, bool level_given, bool file_given,
+			 bool trace_given, char *err, size_t errsz)
+{
+	const struct conf_sect *g = conf_sect_find(c, "general", NULL);
+	const struct conf_kv *kv;
+	enum log_level lvl;
+	int e;
+
+	if (!g)
+		return 0;
+	if ((kv = conf_kv_find(g, "log_level")) && !level_given) {
+		if (log_level_parse(kv->val, &lvl)) {
+			conf_errf(c, kv->line, err, errsz,
+				  "log_level = %s: write error, warn, info or debug", kv->val);
+			return EINVAL;
+		}
+		log_set_level(lvl);
+	}
+	if ((kv = conf_kv_find(g, "log_file")) && !file_given && (e = log_set_file(kv->val))) {
+		conf_errf(c, kv->line, err, errsz, "log_file = %s: %s", kv->val, strerror(e));
+		return e;
+	}
+	if ((kv = conf_kv_find(g, "siptrace_file")) && !trace_given) {
+		if ((e = log_trace_set_file(kv->val))) {
+			conf_errf(c, kv->line, err, errsz, "siptrace_file = %s: %s", kv->val,
+				  strerror(e));
+			return e;
+		}
+		log_trace_enable(true);
+	}
+	return 0;
+}
+
 static void print_event(const struct ev *e, void *arg)
 {
 	struct buf b;
@@ -231,7 +266,7 @@ int main(int argc, char **argv)
 	const char *ctrl_path = NULL;
 	char **execs = calloc((size_t)argc + 1, sizeof(char *));
 	int nexec = 0, c, rc;
-	bool parse = false, trace = false, audio_given = false;
+	bool parse = false, trace = false, audio_given = false, level_given = false;
 	struct ua_opts o;
 	struct media_cfg mcfg;
 	struct call_policy pol;
@@ -243,17 +278,22 @@ int main(int argc, char **argv)
 	media_cfg_default(&mcfg);
 	call_policy_default(&pol);
 	pol.allow = allow;
-	while ((c = getopt_long(argc, argv, "f:l:e:hVA::", opts, NULL)) != -1) {
+	opterr = 0; /* one line of our own for a bad option */
+	while ((c = getopt_long(argc, argv, ":f:l:e:hVA::", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			config = optarg;
 			break;
 		case 'l':
-			if (o.sip.tp.nlisten >= SIP_TP_MAX_LISTEN ||
-			    sa_parse_hostport(&o.sip.tp.listen[o.sip.tp.nlisten], optarg, 5060)) {
-				fprintf(stderr, "sipterm: --listen %s: write HOST:PORT, e.g. "
-					"127.0.0.1:5070 or [::1]:0 (at most %d)\n", optarg,
+			if (o.sip.tp.nlisten >= SIP_TP_MAX_LISTEN) {
+				fprintf(stderr, "sipterm: --listen %s: at most %d addresses\n", optarg,
 					SIP_TP_MAX_LISTEN);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			if (ua_parse_listen(&o.sip.tp.listen[o.sip.tp.nlisten], optarg)) {
+				fprintf(stderr, "sipterm: --listen %s: write HOST:PORT, e.g. "
+					"127.0.0.1:5070 or [::1]:0\n", optarg);
 				rc = EXIT_USAGE;
 				goto out;
 			}
@@ -283,6 +323,7 @@ int main(int argc, char **argv)
 			ctrl_path = optarg;
 			break;
 		case OPT_LOG_LEVEL:
+			level_given = true;
 			if (log_level_parse(optarg, &lvl)) {
 				fprintf(stderr, "sipterm: --log-level %s: write error, warn, info "
 					"or debug\n", optarg);
@@ -298,6 +339,12 @@ int main(int argc, char **argv)
 			trace_file = optarg;
 			break;
 		case OPT_DNS:
+			if (!ua_dns_servers_ok(optarg)) {
+				fprintf(stderr, "sipterm: --dns-server %s: write IP[:PORT], e.g. "
+					"127.0.0.1:53 or [::1]:53 (comma separated)\n", optarg);
+				rc = EXIT_USAGE;
+				goto out;
+			}
 			o.dns_server = optarg;
 			break;
 		case 'A':
@@ -363,8 +410,18 @@ int main(int argc, char **argv)
 		case OPT_PARSE:
 			parse = true;
 			break;
+		case ':':
+			fprintf(stderr, "sipterm: %s needs a value (try 'sipterm --help')\n",
+				argv[optind - 1]);
+			rc = EXIT_USAGE;
+			goto out;
 		default:
-			fprintf(stderr, "sipterm: try 'sipterm --help'\n");
+			if (optopt && optopt != '?')
+				fprintf(stderr, "sipterm: unknown option '-%c' (try 'sipterm --help')\n",
+					optopt);
+			else
+				fprintf(stderr, "sipterm: unknown option '%s' (try 'sipterm --help')\n",
+					argv[optind - 1]);
 			rc = EXIT_USAGE;
 			goto out;
 		}
@@ -411,6 +468,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (app.conf && (ua_opts_from_conf(&o, app.conf, err, sizeof(err)) ||
+			 log_from_conf(app.conf, level_given, log_file != NULL, trace, err,
+					   sizeof(err)) ||
 			 media_cfg_from_conf(&mcfg, app.conf, err, sizeof(err)))) {
 		fprintf(stderr, "sipterm: %s\n", err);
 		rc = EXIT_USAGE;
@@ -431,7 +490,8 @@ int main(int argc, char **argv)
 	rc = ua_alloc(&app.ua, app.conf, &o, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "sipterm: %s\n", err);
-		rc = rc == EINVAL || rc == EACCES ? EXIT_USAGE : EXIT_FAIL;
+		rc = rc == EINVAL || rc == EACCES || rc == EADDRINUSE || rc == EADDRNOTAVAIL
+			? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
 	call_init(app.ua, &mcfg, &pol);

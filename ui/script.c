@@ -112,6 +112,8 @@ struct script *script_new(const char *name, script_done_h *h, void *arg)
 
 static void add_line(struct script *s, const char *text, const char *src, unsigned no)
 {
+	if (no == 1 && !strncmp(text, "\xef\xbb\xbf", 3))
+		text += 3; /* a UTF-8 byte order mark */
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		s->lines = xrealloc(s->lines, s->cap * sizeof(*s->lines));

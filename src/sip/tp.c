@@ -838,7 +838,8 @@ static int listen_all(struct sip_transport *t, const struct sip_tp_cfg *cfg)
 				err = 0;
 				continue;
 			}
-			log_e("cannot listen on %s: %s", sa_str(&a, s, sizeof(s)), strerror(err));
+			/* the caller says it, once */
+			log_d("cannot listen on %s: %s", sa_str(&a, s, sizeof(s)), strerror(err));
 			return err;
 		}
 		l->t = t;
