@@ -1206,17 +1206,33 @@ static uint64_t msg_key(const struct sip_msg *req)
 	return k;
 }
 
-static bool is_latin1(const struct sip_msg *req)
+/* The charset parameter, unquoted; unset when there is none. */
+static struct pl charset(const struct sip_msg *req)
 {
 	struct pl v;
 	if (sip_param_find(&req->ctype_params, "charset", &v))
-		return false;
+		return PL_NULL;
 	if (v.l >= 2 && v.p[0] == '"' && v.p[v.l - 1] == '"') {
 		v.p++;
 		v.l -= 2;
 	}
+	return v;
+}
+
+static bool is_latin1(const struct sip_msg *req)
+{
+	struct pl v = charset(req);
 	return pl_caseeq_str(&v, "iso-8859-1") || pl_caseeq_str(&v, "latin1") ||
 	       pl_caseeq_str(&v, "iso_8859-1");
+}
+
+/* Text we can show: UTF-8 (also when unsaid), US-ASCII or Latin-1.  A
+ * UTF-16 body shown as bytes would be garbage: 415 names what we take. */
+static bool charset_ok(const struct sip_msg *req)
+{
+	struct pl v = charset(req);
+	return !pl_isset(&v) || pl_caseeq_str(&v, "utf-8") || pl_caseeq_str(&v, "utf8") ||
+	       pl_caseeq_str(&v, "us-ascii") || is_latin1(req);
 }
 
 static bool on_message(struct ua *ua, struct account *acc, struct sip_strans *st,
@@ -1250,6 +1266,11 @@ static bool on_message(struct ua *ua, struct account *acc, struct sip_strans *st
 	}
 	if (!pl_caseeq_str(&req->ctype, "text/plain")) {
 		sip_replyf(st, 415, NULL, "Accept: text/plain, application/im-iscomposing+xml\r\n");
+		return true;
+	}
+	if (!charset_ok(req)) {
+		sip_replyf(st, 415, "Unsupported charset",
+			   "Accept: text/plain;charset=UTF-8, text/plain;charset=ISO-8859-1\r\n");
 		return true;
 	}
 	key = msg_key(req);

@@ -11,6 +11,7 @@
 #   - a SUBSCRIBE without Contact gets 400 (an INVITE, RFC 2543 style, not);
 #   - a 488 says why in its Warning code: 301 (address family), 302
 #     (transport profile), 305 (codec) (RFC 3261 20.43);
+#   - a MESSAGE in a charset it cannot show gets 415;
 #   - a 300 with two Contacts: the higher q is tried first, the other when
 #     it fails (RFC 3261 8.1.3.4, 16.6).
 # SIPTERM_KEEP_TMP=1 keeps the traces.
@@ -28,7 +29,8 @@ need_cmd timeout coreutils
 SCEN=$top_srcdir/tests/ua/sipp
 
 uac_cases="rfc-rr-invite rfc-rr-subscribe rfc-replaces rfc-ood-bye rfc-ood-info
-rfc-ood-update rfc-gzip rfc-nocontact rfc-warn-savp rfc-warn-ip6 rfc-warn-codec"
+rfc-ood-update rfc-gzip rfc-nocontact rfc-warn-savp rfc-warn-ip6 rfc-warn-codec
+rfc-msg-utf16"
 tap_plan $(( $(echo $uac_cases | wc -w) + 6 ))
 
 desc() {
@@ -44,6 +46,7 @@ desc() {
 	rfc-warn-savp) echo "RTP/SAVP only: 488 with Warning 302" ;;
 	rfc-warn-ip6) echo "an IPv6-only offer to sipterm on IPv4: 488 with Warning 301" ;;
 	rfc-warn-codec) echo "G.729 only: 488 with Warning 305" ;;
+	rfc-msg-utf16) echo "a MESSAGE in UTF-16: 415 naming the charsets taken" ;;
 	esac
 }
 
