@@ -94,11 +94,14 @@ else
 fi
 # the recording is at Opus's 48 kHz: the reference too
 sox -q "$T/sweep.wav" -r 48000 "$T/sweep48.wav"
+# Two Opus encodings on the way, and on a loaded machine the jitter buffer
+# may re-centre once (lag_changes=1): 0.8 still says "the caller hears
+# itself" (silence or noise scores below 0.2)
 _x=$(xc "$T/sweep48.wav" "$T/opus.wav" --align-ms 250)
-if ge "$(corr_of "$_x")" $MIN_CORR; then
+if ge "$(corr_of "$_x")" 0.8; then
 	ok "--echo: the caller hears itself: $_x"
 else
-	not_ok "--echo: the caller hears itself: ${_x:-xcorr failed} (want corr >= $MIN_CORR)"
+	not_ok "--echo: the caller hears itself: ${_x:-xcorr failed} (want corr >= 0.8)"
 fi
 
 # 11-12. RFC 4733 digits come back as sent
