@@ -814,9 +814,6 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 		if (next_target(c, "redirected"))
 			return;
 	}
-	/* a target of a redirect failed: the next one (6xx: nobody will) */
-	if (resp->scode >= 400 && resp->scode < 600 && !c->canceling && next_target(c, "failed"))
-		return;
 	if (resp->scode == 422) {
 		const struct sip_hdr *h = sip_msg_hdr(resp, SIP_H_MIN_SE);
 		uint32_t min;
@@ -828,6 +825,9 @@ static void on_invite_resp(int err, const struct sip_msg *resp, void *arg)
 				return;
 		}
 	}
+	/* a target of a redirect failed: the next one (6xx: nobody will) */
+	if (resp->scode >= 400 && resp->scode < 600 && !c->canceling && next_target(c, "failed"))
+		return;
 	call_end(c, resp->scode, reason, c->canceling && resp->scode == 487 ? "local" : "remote");
 }
 

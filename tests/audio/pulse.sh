@@ -50,6 +50,11 @@ printf 'pcm.!default { type pulse }\nctl.!default { type pulse }\n' > "$HOME/.as
 # Sanitizer builds: reports go to files (fd 2 is /dev/null around
 # PortAudio calls), libpulse's invisible synchronisation is suppressed.
 export TSAN_OPTIONS="suppressions=$top_srcdir/tests/audio/tsan.supp log_path=$TEST_TMP/tsan ${TSAN_OPTIONS:-}"
+# Under ThreadSanitizer an unclocked device's thread, spinning on atomics
+# that TSan instruments, can hold the engine off for most of a second:
+# the starvation bound there only says "not stuck"
+GAP_UNCLOCKED=199
+ldd "$PALOOP" 2>/dev/null | grep -q libtsan && GAP_UNCLOCKED=1999
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # fig NAME FILE: a figure from pa-loop's output line
@@ -285,8 +290,8 @@ check "ALSA null (unclocked): runs and closes cleanly, nothing on stderr" \
 check "ALSA null: capture overruns are counted" num_ge "$(fig capture_overruns "$N")" 1
 check "ALSA null: frames = engine frames + overruns (+ at most a ring)" \
 	eval '_d=$(( $(fig frames "$N") - $(fig engine_frames "$N") - $(fig capture_overruns "$N") )); [ $_d -ge 0 ] && [ $_d -le 16 ]'
-check "ALSA null: the engine is not starved (gap < 200 ms) and closing is quick" \
-	eval 'num_le "$(fig max_gap_ms "$N")" 199 && num_le "$(fig close_ms "$N")" 199'
+check "ALSA null: the engine is not starved (gap <= $GAP_UNCLOCKED ms) and closing is quick" \
+	eval 'num_le "$(fig max_gap_ms "$N")" $GAP_UNCLOCKED && num_le "$(fig close_ms "$N")" 199'
 
 # ---------- no sound card at all ----------
 mkdir -p "$TEST_TMP/nocard/home" "$TEST_TMP/nocard/run"
