@@ -330,9 +330,11 @@ static int record_path_check(const char *path, char *err, size_t errsz)
 			dir[1] = '\0';
 		else
 			*slash = '\0';
-		if (stat(dir, &st) || !S_ISDIR(st.st_mode) || access(dir, W_OK)) {
+		int e = stat(dir, &st) ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR
+			: access(dir, W_OK) ? errno : 0;
+		if (e) {
 			snprintf(err, errsz, "--record %s: cannot write in %s: %s; make the folder "
-				 "first", path, dir, strerror(errno ? errno : ENOTDIR));
+				 "first", path, dir, strerror(e));
 			rc = EINVAL;
 		}
 	}

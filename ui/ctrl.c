@@ -328,8 +328,10 @@ int ctrl_open(const char *path, bool json, char *err, size_t errsz)
 			snprintf(err, errsz, "--ctrl %s: exists and is not a socket", path);
 			return EEXIST;
 		}
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		/* non-blocking: a live peer with a full backlog says EAGAIN */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd >= 0 && (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ||
+				errno == EAGAIN)) {
 			close(fd);
 			snprintf(err, errsz, "--ctrl %s: another sipterm listens there; "
 				 "stop it or choose another path", path);
