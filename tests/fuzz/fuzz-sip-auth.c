@@ -7,6 +7,7 @@
  * sip_msg_parse(), fed to sip_auth_challenge() and answered with
  * sip_auth_apply(), twice, so the cache's rejection path runs too. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,22 @@ static void one_value(const char *p, size_t n)
 		check_slice(&ch.scheme, p, n);
 		check_slice(&ch.realm, p, n);
 	}
+}
+
+/* Does the input hold the password, maybe with quoted-pair escapes
+ * ("s3\\cr3t-pw" in a realm is echoed back unescaped)? */
+static bool holds_password(const uint8_t *data, size_t size)
+{
+	char *plain = xmalloc(size ? size : 1);
+	size_t n = 0;
+	bool found;
+
+	for (size_t i = 0; i < size; i++)
+		if (data[i] != '\\')
+			plain[n++] = (char)data[i];
+	found = memmem(plain, n, "s3cr3t-pw", 9) != NULL;
+	free(plain);
+	return found;
 }
 
 static void whole_path(const uint8_t *data, size_t size)
@@ -92,7 +109,7 @@ static void whole_path(const uint8_t *data, size_t size)
 		buf_reset(&b);
 		/* the password never goes out, unless the input itself holds it */
 		if (sip_auth_apply(a, &b, "REGISTER", "sip:example.com", NULL) == 0 && b.len &&
-		    strstr(buf_cstr(&b), "s3cr3t-pw") && !memmem(data, size, "s3cr3t-pw", 9))
+		    strstr(buf_cstr(&b), "s3cr3t-pw") && !holds_password(data, size))
 			abort();
 	}
 	buf_free(&b);
